@@ -1,0 +1,22 @@
+//! Counter series storage: one f64 that only goes up, added to with a CAS loop (any thread).
+
+use crate::histogram::add_f64;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+pub struct CounterCell(AtomicU64);
+
+impl CounterCell {
+    pub fn new() -> Self {
+        CounterCell(AtomicU64::new(0f64.to_bits()))
+    }
+
+    /// Adds `amount`, which the caller has checked is finite and not negative.
+    #[inline]
+    pub fn inc(&self, amount: f64) {
+        add_f64(&self.0, amount);
+    }
+
+    pub fn get(&self) -> f64 {
+        f64::from_bits(self.0.load(Relaxed))
+    }
+}

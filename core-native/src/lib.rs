@@ -1,0 +1,203 @@
+#![deny(clippy::all)]
+//! metricore's native core: metric storage, label interning and exposition, reached from
+//! `@metricore/framework` through napi-rs. Exports are free functions with primitive or slice
+//! arguments (a `#[napi]` class method pays an unwrap and a global borrow lock per call), and
+//! every export catches panics so a bug here surfaces as a JS `Error`, never an abort.
+
+pub mod buckets;
+pub mod counter;
+pub mod errors;
+pub mod family;
+pub mod format;
+pub mod gauge;
+pub mod histogram;
+pub mod registry;
+pub mod render;
+pub mod series;
+pub mod series_table;
+pub mod snapshot;
+
+use errors::{map_error, panic_message, CoreError};
+use family::{Definition, Kind, RejectReason};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Float64ArraySlice};
+use napi::{Env, Task};
+use napi_derive::napi;
+use render::Format;
+
+/// A metric family as JS defines it.
+#[napi(object)]
+pub struct FamilyDefinition {
+    /// Registry the family belongs to; every thread naming it shares the family's storage.
+    pub registry: String,
+    /// `"counter"`, `"gauge"` or `"histogram"`.
+    pub kind: String,
+    /// Metric name (Prometheus rules: `[a-zA-Z_:][a-zA-Z0-9_:]*`).
+    pub name: String,
+    /// HELP text; any UTF-8, escaped on output.
+    pub help: String,
+    /// Optional unit, written as `# UNIT` in OpenMetrics.
+    pub unit: Option<String>,
+    /// Label names, in the order label values are bound.
+    pub label_names: Vec<String>,
+    /// Histogram upper bounds, strictly increasing and finite, without `+Inf`.
+    pub buckets: Option<Vec<f64>>,
+}
+
+/// The values of one series, as read by `familySnapshot`.
+#[napi(object)]
+pub struct SeriesSnapshot {
+    /// Label values in the family's label-name order.
+    pub label_values: Vec<String>,
+    /// Counter or gauge value; a histogram's sum.
+    pub value: f64,
+    /// Cumulative bucket counts with `+Inf` last; empty for counters and gauges.
+    pub buckets: Vec<f64>,
+    /// A histogram's observation count (equals the `+Inf` bucket); 0 otherwise.
+    pub count: f64,
+}
+
+fn guarded<T>(f: impl FnOnce() -> Result<T, CoreError>) -> napi::Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result.map_err(map_error),
+        Err(payload) => Err(map_error(CoreError::Panic { detail: panic_message(payload) })),
+    }
+}
+
+/// registerThread: a fresh id for the calling JS thread, passed back with every batch it applies.
+#[napi(catch_unwind)]
+pub fn register_thread() -> u32 {
+    registry::register_thread()
+}
+
+/// defineFamily: registers a family (or finds the identical one) and returns its id.
+/// Throws `[METRICORE_FAMILY_CLASH]` when the name exists with another type, labels or buckets.
+#[napi(catch_unwind)]
+pub fn define_family(definition: FamilyDefinition) -> napi::Result<u32> {
+    guarded(|| {
+        let kind = Kind::parse(&definition.kind).ok_or_else(|| CoreError::InvalidDefinition {
+            metric: definition.name.clone(),
+            detail: format!("unknown type \"{}\"", definition.kind),
+        })?;
+        let def = Definition {
+            name: definition.name,
+            help: definition.help,
+            unit: definition.unit,
+            kind,
+            label_names: definition.label_names,
+            bounds: definition.buckets.unwrap_or_default(),
+        };
+        Ok(registry::define(&definition.registry, def)?.id)
+    })
+}
+
+/// bindSeries: the handle of the series with these label values (same values, same handle).
+#[napi(catch_unwind)]
+pub fn bind_series(family_id: u32, label_values: Vec<String>) -> napi::Result<u32> {
+    guarded(|| registry::bind(family_id, &label_values))
+}
+
+/// applySamples: records the first `length` doubles of `samples` as `(handle, value)` pairs.
+/// One call per batch: the crossing (~10 ns) is paid once per up to 1,024 samples.
+#[napi(catch_unwind)]
+pub fn apply_samples(thread: u32, samples: Float64ArraySlice, length: u32) -> napi::Result<()> {
+    guarded(|| {
+        let n = (length as usize).min(samples.len()) & !1;
+        registry::apply(thread, &samples[..n]);
+        Ok(())
+    })
+}
+
+/// countRejected: counts a sample JS dropped itself, under `reason` (e.g. `invalid_labels`).
+#[napi(catch_unwind)]
+pub fn count_rejected(family_id: u32, reason: String) -> napi::Result<()> {
+    guarded(|| {
+        let reason = RejectReason::parse(&reason).ok_or_else(|| CoreError::InvalidDefinition {
+            metric: format!("family #{family_id}"),
+            detail: format!("unknown reject reason \"{reason}\""),
+        })?;
+        registry::count_rejected(family_id, reason)
+    })
+}
+
+/// familySnapshot: every series of a family with its current values (rare path: interop, tests).
+#[napi(catch_unwind)]
+pub fn family_snapshot(family_id: u32) -> napi::Result<Vec<SeriesSnapshot>> {
+    guarded(|| {
+        let family = registry::family(family_id)?;
+        Ok(snapshot::family_values(family)
+            .into_iter()
+            .map(|s| SeriesSnapshot { label_values: s.label_values, value: s.value, buckets: s.buckets, count: s.count })
+            .collect())
+    })
+}
+
+/// exponentialBuckets: `count` bounds from `start`, each `factor` times the previous.
+#[napi(catch_unwind)]
+pub fn exponential_buckets(start: f64, factor: f64, count: u32) -> napi::Result<Vec<f64>> {
+    guarded(|| buckets::exponential(start, factor, count))
+}
+
+/// linearBuckets: `count` bounds from `start`, `width` apart.
+#[napi(catch_unwind)]
+pub fn linear_buckets(start: f64, width: f64, count: u32) -> napi::Result<Vec<f64>> {
+    guarded(|| buckets::linear(start, width, count))
+}
+
+fn render_bytes(registry_name: &str, openmetrics: bool, gzip: bool) -> Result<Vec<u8>, CoreError> {
+    let format = if openmetrics { Format::OpenMetrics } else { Format::Text };
+    let body = render::render(registry::registry(registry_name), format);
+    if gzip {
+        render::gzip(&body).map_err(|e| CoreError::Panic { detail: format!("gzip failed: {e}") })
+    } else {
+        Ok(body)
+    }
+}
+
+pub struct RenderTask {
+    registry: String,
+    openmetrics: bool,
+    gzip: bool,
+}
+
+impl Task for RenderTask {
+    type Output = Vec<u8>;
+    type JsValue = Buffer;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        // AsyncTask has no unwind guard of its own.
+        guarded(|| render_bytes(&self.registry, self.openmetrics, self.gzip))
+    }
+
+    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(Buffer::from(output))
+    }
+}
+
+/// render: renders a registry on the libuv pool and resolves a Buffer (gzipped if asked).
+#[napi(catch_unwind)]
+pub fn render(registry: String, openmetrics: bool, gzip: bool) -> AsyncTask<RenderTask> {
+    AsyncTask::new(RenderTask { registry, openmetrics, gzip })
+}
+
+/// renderSync: the blocking twin of `render`, for tests and tiny registries.
+#[napi(catch_unwind)]
+pub fn render_sync(registry: String, openmetrics: bool, gzip: bool) -> napi::Result<Buffer> {
+    guarded(|| render_bytes(&registry, openmetrics, gzip)).map(Buffer::from)
+}
+
+/// contentTypes: `[text 0.0.4, OpenMetrics 1.0.0]` content types, as the renderer writes them.
+#[napi(catch_unwind)]
+pub fn content_types() -> Vec<String> {
+    vec![render::TEXT_CONTENT_TYPE.to_string(), render::OPENMETRICS_CONTENT_TYPE.to_string()]
+}
+
+/// triggerPanic: panics inside the core, to prove a panic becomes a JS error (tests only).
+#[napi(catch_unwind)]
+pub fn trigger_panic(in_render_task: bool) -> napi::Result<()> {
+    guarded(|| {
+        if in_render_task {
+            return Err(CoreError::Panic { detail: "not in a task".into() });
+        }
+        panic!("deliberate panic for tests")
+    })
+}
