@@ -143,9 +143,9 @@ pub fn linear_buckets(start: f64, width: f64, count: u32) -> napi::Result<Vec<f6
     guarded(|| buckets::linear(start, width, count))
 }
 
-fn render_bytes(registry_name: &str, openmetrics: bool, gzip: bool) -> Result<Vec<u8>, CoreError> {
+fn render_bytes(registry_name: &str, openmetrics: bool, gzip: bool, exclude: &[u32]) -> Result<Vec<u8>, CoreError> {
     let format = if openmetrics { Format::OpenMetrics } else { Format::Text };
-    let body = render::render(registry::registry(registry_name), format);
+    let body = render::render(registry::registry(registry_name), format, exclude);
     if gzip {
         render::gzip(&body).map_err(|e| CoreError::Panic { detail: format!("gzip failed: {e}") })
     } else {
@@ -157,6 +157,7 @@ pub struct RenderTask {
     registry: String,
     openmetrics: bool,
     gzip: bool,
+    exclude: Vec<u32>,
 }
 
 impl Task for RenderTask {
@@ -165,7 +166,7 @@ impl Task for RenderTask {
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         // AsyncTask has no unwind guard of its own.
-        guarded(|| render_bytes(&self.registry, self.openmetrics, self.gzip))
+        guarded(|| render_bytes(&self.registry, self.openmetrics, self.gzip, &self.exclude))
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
@@ -173,16 +174,17 @@ impl Task for RenderTask {
     }
 }
 
-/// render: renders a registry on the libuv pool and resolves a Buffer (gzipped if asked).
+/// render: renders a registry on the libuv pool and resolves a Buffer (gzipped if asked),
+/// leaving out the families in `exclude`.
 #[napi(catch_unwind)]
-pub fn render(registry: String, openmetrics: bool, gzip: bool) -> AsyncTask<RenderTask> {
-    AsyncTask::new(RenderTask { registry, openmetrics, gzip })
+pub fn render(registry: String, openmetrics: bool, gzip: bool, exclude: Vec<u32>) -> AsyncTask<RenderTask> {
+    AsyncTask::new(RenderTask { registry, openmetrics, gzip, exclude })
 }
 
 /// renderSync: the blocking twin of `render`, for tests and tiny registries.
 #[napi(catch_unwind)]
-pub fn render_sync(registry: String, openmetrics: bool, gzip: bool) -> napi::Result<Buffer> {
-    guarded(|| render_bytes(&registry, openmetrics, gzip)).map(Buffer::from)
+pub fn render_sync(registry: String, openmetrics: bool, gzip: bool, exclude: Vec<u32>) -> napi::Result<Buffer> {
+    guarded(|| render_bytes(&registry, openmetrics, gzip, &exclude)).map(Buffer::from)
 }
 
 /// contentTypes: `[text 0.0.4, OpenMetrics 1.0.0]` content types, as the renderer writes them.

@@ -148,12 +148,15 @@ fn render_self_metrics(out: &mut Vec<u8>, families: &[&'static Family], format: 
     }
 }
 
-/// Renders every family of `registry`, then the core's self-metrics, in `format`.
-pub fn render(registry: &Registry, format: Format) -> Vec<u8> {
+/// Renders every family of `registry` except those in `exclude` (families whose collector
+/// failed this scrape), then the core's self-metrics, in `format`.
+pub fn render(registry: &Registry, format: Format, exclude: &[u32]) -> Vec<u8> {
     let families = registry.families();
     let mut out = Vec::with_capacity(64 * 1024);
     for family in &families {
-        render_family(&mut out, family, format);
+        if !exclude.contains(&family.id) {
+            render_family(&mut out, family, format);
+        }
     }
     render_self_metrics(&mut out, &families, format);
     if format == Format::OpenMetrics {
@@ -193,7 +196,7 @@ mod tests {
     }
 
     fn text(reg: &str, format: Format) -> String {
-        String::from_utf8(render(registry::registry(reg), format)).unwrap()
+        String::from_utf8(render(registry::registry(reg), format, &[])).unwrap()
     }
 
     #[test]
@@ -233,6 +236,18 @@ jobs_total{org=\"a\\\"b\"} 2\n";
         assert!(out.contains("# HELP jobs Help with \\\\ and \\\"quotes\\\"\\nand a newline.\n# TYPE jobs counter\njobs_total 1\n"), "{out}");
         assert!(out.contains("# TYPE metricore_rejected_samples counter\n"));
         assert!(out.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn excluded_families_are_left_out() {
+        let reg = "render-exclude";
+        let a = define(reg, "kept", Kind::Gauge, &[], &[], None);
+        let b = define(reg, "dropped", Kind::Gauge, &[], &[], None);
+        registry::bind(a, &[]).unwrap();
+        registry::bind(b, &[]).unwrap();
+        let out = String::from_utf8(render(registry::registry(reg), Format::Text, &[b])).unwrap();
+        assert!(out.contains("kept 0\n"));
+        assert!(!out.contains("# TYPE dropped"));
     }
 
     #[test]

@@ -1,0 +1,64 @@
+/**
+ * exposition: content negotiation and the pieces a scrape body is made of (native render plus
+ * any attached prom-client registries).
+ */
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import Negotiator from 'negotiator';
+import type { ExpositionFormat } from './hooks.js';
+import { native } from './native.js';
+
+const gzipAsync = promisify(gzipCallback);
+const [TEXT, OPENMETRICS] = native.contentTypes();
+
+/** CONTENT_TYPES: the content type of each exposition format. */
+export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = Object.freeze({ text: TEXT, openmetrics: OPENMETRICS });
+
+const ACCEPTABLE = [
+  'text/plain',
+  'text/plain; version=0.0.4',
+  'application/openmetrics-text; version=1.0.0',
+  'application/openmetrics-text',
+];
+
+/** negotiate: picks the format and encoding an HTTP request asks for (OpenMetrics only when asked). */
+export function negotiate(headers: { accept?: string; 'accept-encoding'?: string }): { format: ExpositionFormat; gzip: boolean } {
+  const negotiator = new Negotiator({ headers });
+  // Listed with and without version parameters: negotiator only matches parameters listed here.
+  const type = headers.accept ? negotiator.mediaType(ACCEPTABLE) : 'text/plain';
+  const encoding = headers['accept-encoding'] ? negotiator.encoding(['gzip', 'identity']) : 'identity';
+  return { format: type?.startsWith('application/openmetrics-text') ? 'openmetrics' : 'text', gzip: encoding === 'gzip' };
+}
+
+/** PromClientRegistryLike: the part of a prom-client Registry that metricore reads. */
+export interface PromClientRegistryLike {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+  setContentType(contentType: any): void;
+}
+
+/** promClientText: an attached prom-client registry's body in `format` (switching its content type for the call). */
+export async function promClientText(registry: PromClientRegistryLike, format: ExpositionFormat): Promise<string> {
+  const wanted = format === 'openmetrics' ? 'application/openmetrics-text; version=1.0.0; charset=utf-8' : 'text/plain; version=0.0.4; charset=utf-8';
+  const original = registry.contentType;
+  if (original === wanted) return stripEof(await registry.metrics());
+  registry.setContentType(wanted);
+  try {
+    return stripEof(await registry.metrics());
+  } finally {
+    registry.setContentType(original);
+  }
+}
+
+function stripEof(text: string): string {
+  const body = text.replace(/# EOF\s*$/, '');
+  return body === '' || body.endsWith('\n') ? body : `${body}\n`;
+}
+
+/** joinBodies: the native body with extra text spliced in before OpenMetrics' `# EOF`, gzipped if asked. */
+export async function joinBodies(nativeBody: Buffer, extra: string[], format: ExpositionFormat, gzip: boolean): Promise<Buffer> {
+  const eof = format === 'openmetrics' ? Buffer.from('# EOF\n') : Buffer.alloc(0);
+  const head = format === 'openmetrics' ? nativeBody.subarray(0, nativeBody.length - eof.length) : nativeBody;
+  const body = Buffer.concat([head, ...extra.map((t) => Buffer.from(t)), eof]);
+  return gzip ? gzipAsync(body, { level: 1 }) : body;
+}

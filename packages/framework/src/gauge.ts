@@ -1,0 +1,87 @@
+/**
+ * gauge: a gauge family and its bound children.
+ */
+import { Metric } from './metric.js';
+import type { Labels } from './labels.js';
+import { record, SET_FLAG } from './recorder.js';
+
+/** GaugeChild: a gauge series bound to one label set. Each call costs a buffer append. */
+export class GaugeChild {
+  constructor(readonly handle: number) {}
+
+  /** set: sets the value; NaN and ±Infinity are dropped and counted. */
+  set(value: number): void {
+    record(this.handle + SET_FLAG, value);
+  }
+
+  /** inc: adds `amount` (default 1). */
+  inc(amount = 1): void {
+    record(this.handle, amount);
+  }
+
+  /** dec: subtracts `amount` (default 1). */
+  dec(amount = 1): void {
+    record(this.handle, -amount);
+  }
+
+  /** setToCurrentTime: sets the value to the current Unix time in seconds. */
+  setToCurrentTime(): void {
+    this.set(Date.now() / 1000);
+  }
+
+  /** startTimer: returns a function that sets the gauge to the seconds elapsed and returns them. */
+  startTimer(): () => number {
+    const start = performance.now();
+    return () => {
+      const seconds = (performance.now() - start) / 1000;
+      this.set(seconds);
+      return seconds;
+    };
+  }
+}
+
+/** Gauge: a gauge family; last write wins across threads. */
+export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
+  protected makeChild(handle: number): GaugeChild {
+    return new GaugeChild(handle);
+  }
+
+  /** set: `set(v)` or `set(labels, v)`. */
+  set(value: number): void;
+  set(labels: Labels<L>, value: number): void;
+  set(a: number | Labels<L>, b?: number): void {
+    if (typeof a === 'number') this.child(undefined)?.set(a);
+    else this.child(a)?.set(b as number);
+  }
+
+  /** inc: `inc()`, `inc(5)`, `inc(labels)`, `inc(labels, 5)`. */
+  inc(amount?: number): void;
+  inc(labels: Labels<L>, amount?: number): void;
+  inc(a?: number | Labels<L>, b?: number): void {
+    if (a === undefined || typeof a === 'number') this.child(undefined)?.inc(a ?? 1);
+    else this.child(a)?.inc(b ?? 1);
+  }
+
+  /** dec: `dec()`, `dec(5)`, `dec(labels)`, `dec(labels, 5)`. */
+  dec(amount?: number): void;
+  dec(labels: Labels<L>, amount?: number): void;
+  dec(a?: number | Labels<L>, b?: number): void {
+    if (a === undefined || typeof a === 'number') this.child(undefined)?.dec(a ?? 1);
+    else this.child(a)?.dec(b ?? 1);
+  }
+
+  /** setToCurrentTime: sets the value to the current Unix time in seconds. */
+  setToCurrentTime(labels?: Labels<L>): void {
+    this.child(labels)?.setToCurrentTime();
+  }
+
+  /** startTimer: the returned function sets the gauge to the elapsed seconds. */
+  startTimer(labels?: Labels<L>): (endLabels?: Labels<L>) => number {
+    const start = performance.now();
+    return (endLabels?: Labels<L>) => {
+      const seconds = (performance.now() - start) / 1000;
+      this.child(endLabels === undefined ? labels : { ...labels, ...endLabels })?.set(seconds);
+      return seconds;
+    };
+  }
+}

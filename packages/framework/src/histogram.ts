@@ -1,0 +1,60 @@
+/**
+ * histogram: a histogram family and its bound children.
+ */
+import { Metric } from './metric.js';
+import type { Labels } from './labels.js';
+import { record } from './recorder.js';
+
+/** HistogramChild: a histogram series bound to one label set. `observe` costs a buffer append. */
+export class HistogramChild {
+  constructor(readonly handle: number) {}
+
+  /** observe: records `value`; NaN and ±Infinity are dropped and counted, never thrown. */
+  observe(value: number): void {
+    record(this.handle, value);
+  }
+
+  /** startTimer: returns a function that observes the seconds elapsed (monotonic clock) and returns them. */
+  startTimer(): () => number {
+    const start = performance.now();
+    return () => {
+      const seconds = (performance.now() - start) / 1000;
+      record(this.handle, seconds);
+      return seconds;
+    };
+  }
+}
+
+/** Histogram: a histogram family; safe to use from any worker thread (families are process-wide). */
+export class Histogram<L extends string = string> extends Metric<HistogramChild, L> {
+  /** buckets: the upper bounds, without `+Inf`. */
+  get buckets(): readonly number[] {
+    return this.definition.buckets;
+  }
+
+  protected makeChild(handle: number): HistogramChild {
+    return new HistogramChild(handle);
+  }
+
+  /** observe: records into the unlabelled series, or the series of `labels`. Bad labels are counted and dropped. */
+  observe(value: number): void;
+  observe(labels: Labels<L>, value: number): void;
+  observe(a: number | Labels<L>, b?: number): void {
+    if (typeof a === 'number') {
+      this.child(undefined)?.observe(a);
+    } else {
+      this.child(a)?.observe(b as number);
+    }
+  }
+
+  /** startTimer: starts a timer; the returned function observes the elapsed seconds (labels may be added at the end). */
+  startTimer(labels?: Labels<L>): (endLabels?: Labels<L>) => number {
+    const start = performance.now();
+    return (endLabels?: Labels<L>) => {
+      const seconds = (performance.now() - start) / 1000;
+      const merged = endLabels === undefined ? labels : { ...labels, ...endLabels };
+      this.child(merged)?.observe(seconds);
+      return seconds;
+    };
+  }
+}

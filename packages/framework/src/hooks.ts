@@ -1,0 +1,60 @@
+/**
+ * hooks: the host's tapable hooks, grouped by lifecycle phase. docs/hooks.md has the table.
+ */
+import { AsyncParallelHook, AsyncSeriesHook, SyncHook, SyncWaterfallHook } from 'tapable';
+import type { FullDefinition } from './definition.js';
+import type { Metric } from './metric.js';
+
+/** ExpositionFormat: the two formats the endpoint negotiates. */
+export type ExpositionFormat = 'text' | 'openmetrics';
+
+/** CollectContext: passed to `collect` taps before each render. */
+export interface CollectContext {
+  /** format: the format this scrape renders. */
+  readonly format: ExpositionFormat;
+  /** signal: aborted when the collect timeout passes; long collectors should stop then. */
+  readonly signal: AbortSignal;
+  /** failedPlugins: plugins whose collector failed this scrape (their families are left out). */
+  readonly failedPlugins: Set<string>;
+}
+
+/** RenderInfo: passed to `afterRender` taps after each render. */
+export interface RenderInfo {
+  readonly format: ExpositionFormat;
+  readonly gzip: boolean;
+  /** bytes: size of the body as sent. */
+  readonly bytes: number;
+  /** durationSeconds: collect + render time. */
+  readonly durationSeconds: number;
+}
+
+/** ListenInfo: passed to `listening` taps when the endpoint is bound. */
+export interface ListenInfo {
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+}
+
+/** createHooks: a new frozen set of host hooks. */
+export function createHooks() {
+  return Object.freeze({
+    // definition
+    /** define: every metric definition passes here before registration; a tap may return an adjusted definition. */
+    define: new SyncWaterfallHook<[FullDefinition]>(['definition']),
+    /** registered: after a metric family is registered (or found identical) in the native core. */
+    registered: new SyncHook<[Metric<unknown>]>(['metric']),
+    // scrape
+    /** collect: before each render; taps set scrape-time values (queries, process stats). Timed out after collectTimeoutMs. */
+    collect: new AsyncParallelHook<[CollectContext]>(['context']),
+    /** afterRender: after each render, with the format, size and duration. */
+    afterRender: new SyncHook<[RenderInfo]>(['info']),
+    // lifecycle
+    /** listening: after `host.listen()` bound its socket. */
+    listening: new SyncHook<[ListenInfo]>(['info']),
+    /** close: on `host.close()`, after buffered samples were applied and the endpoint stopped. */
+    close: new AsyncSeriesHook<[]>([]),
+  });
+}
+
+/** HostHooks: the type of `host.hooks`. */
+export type HostHooks = ReturnType<typeof createHooks>;

@@ -1,0 +1,98 @@
+/**
+ * labels: turns label values into cached children bound to native series handles.
+ *
+ * Children live in nested Maps keyed by each label value in label-name order, so a repeated
+ * label set costs one Map lookup per label (V8 caches string hashes) and never builds or hashes a
+ * joined key, which is what prom-client does per call. The object-lookup function is generated
+ * per family so each `labels.<name>` read is a monomorphic property load.
+ */
+import { errors, fromNativeError } from './errors.js';
+import { native } from './native.js';
+
+/** LabelValue: what a label value may be; numbers are converted with `String()`. */
+export type LabelValue = string | number;
+/** Labels: a label set keyed by label name. */
+export type Labels<L extends string = string> = Partial<Record<L, LabelValue>>;
+
+type Lookup<C> = (root: Map<unknown, unknown>, labels: Labels) => C | undefined;
+
+function compileLookup<C>(labelNames: readonly string[]): Lookup<C> {
+  // Label names passed isValidLabelName ([a-zA-Z_][a-zA-Z0-9_]*), so they are safe identifiers.
+  let body = 'let m = root;\n';
+  for (const name of labelNames) body += `m = m.get(labels.${name}); if (m === undefined) return undefined;\n`;
+  body += 'return m;';
+  return new Function('root', 'labels', body) as Lookup<C>;
+}
+
+/** LabelBinder: the per-family cache from label values to bound children. */
+export class LabelBinder<C> {
+  private readonly root = new Map<unknown, unknown>();
+  private readonly lookup: Lookup<C>;
+  /** The one child of a family without labels. */
+  private unlabelled: C | undefined;
+
+  constructor(
+    private readonly metric: string,
+    private readonly familyId: number,
+    readonly labelNames: readonly string[],
+    private readonly makeChild: (handle: number) => C,
+  ) {
+    this.lookup = compileLookup<C>(labelNames);
+  }
+
+  /** fromObject: the child for a label object; throws a coded error for bad labels. */
+  fromObject(labels: Labels): C {
+    if (this.labelNames.length === 0) return this.bindObject(labels);
+    return this.lookup(this.root, labels) ?? this.bindObject(labels);
+  }
+
+  /** fromValues: the child for positional label values. */
+  fromValues(values: readonly unknown[]): C {
+    if (values.length !== this.labelNames.length) throw errors.labelCount(this.metric, this.labelNames, values.length);
+    if (values.length === 0) return (this.unlabelled ??= this.bind(values));
+    let m: unknown = this.root;
+    for (let i = 0; i < values.length && m !== undefined; i++) m = (m as Map<unknown, unknown>).get(values[i]);
+    return (m as C | undefined) ?? this.bind(values);
+  }
+
+  private bindObject(labels: Labels): C {
+    if (labels === null || typeof labels !== 'object') {
+      throw errors.invalidOption(`metric "${this.metric}"`, `labels must be an object, got ${typeof labels}`);
+    }
+    for (const key of Object.keys(labels)) {
+      if (!this.labelNames.includes(key)) throw errors.unknownLabel(this.metric, key, this.labelNames);
+    }
+    const values = this.labelNames.map((name) => {
+      if (!(name in labels)) throw errors.missingLabel(this.metric, name);
+      return labels[name];
+    });
+    return values.length === 0 ? this.fromValues(values) : this.bind(values);
+  }
+
+  private bind(values: readonly unknown[]): C {
+    const strings = values.map((v, i) => {
+      if (typeof v === 'string') return v;
+      if (typeof v === 'number' && !Number.isNaN(v)) return String(v);
+      throw errors.invalidLabelValue(this.metric, this.labelNames[i], v);
+    });
+    let handle: number;
+    try {
+      handle = native.bindSeries(this.familyId, strings);
+    } catch (err) {
+      throw fromNativeError(this.metric, err);
+    }
+    const child = this.makeChild(handle);
+    if (values.length === 0) return child;
+    let m = this.root;
+    values.forEach((v, i) => {
+      if (i === values.length - 1) {
+        m.set(v, child);
+        return;
+      }
+      let next = m.get(v) as Map<unknown, unknown> | undefined;
+      if (next === undefined) m.set(v, (next = new Map()));
+      m = next;
+    });
+    return child;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * metric: what counters, gauges and histograms share: definition, native family, label binding.
+ */
+import type { FullDefinition } from './definition.js';
+import { fromNativeError } from './errors.js';
+import { LabelBinder, type Labels } from './labels.js';
+import { native } from './native.js';
+
+/** Metric: the base of Counter, Gauge and Histogram. */
+export abstract class Metric<C, L extends string = string> {
+  /** name: the metric name. */
+  readonly name: string;
+  /** help: the HELP text. */
+  readonly help: string;
+  /** labelNames: label names in positional order. */
+  readonly labelNames: readonly L[];
+  /** familyId: the native family id (stable for the process). */
+  readonly familyId: number;
+  protected readonly binder: LabelBinder<C>;
+  private unlabelled: C | undefined;
+
+  constructor(
+    readonly definition: FullDefinition,
+    registry: string,
+  ) {
+    this.name = definition.name;
+    this.help = definition.help;
+    this.labelNames = definition.labelNames as L[];
+    try {
+      this.familyId = native.defineFamily({
+        registry,
+        kind: definition.kind,
+        name: definition.name,
+        help: definition.help,
+        unit: definition.unit,
+        labelNames: definition.labelNames,
+        buckets: definition.kind === 'histogram' ? definition.buckets : undefined,
+      });
+    } catch (err) {
+      throw fromNativeError(definition.name, err);
+    }
+    this.binder = new LabelBinder(this.name, this.familyId, this.labelNames, (handle) => this.makeChild(handle));
+  }
+
+  protected abstract makeChild(handle: number): C;
+
+  /** labels: the cached child for a label object or positional values. Throws a coded error on bad labels. */
+  labels(labels: Labels<L>): C;
+  labels(...values: Array<string | number>): C;
+  labels(...args: unknown[]): C {
+    const first = args[0];
+    if (args.length === 1 && first !== null && typeof first === 'object') return this.binder.fromObject(first as Labels);
+    return this.binder.fromValues(args);
+  }
+
+  /** child: the unlabelled child, or the child for `labels`; never throws (bad labels are counted and dropped). */
+  protected child(labels: Labels<L> | undefined): C | undefined {
+    try {
+      if (labels === undefined) return (this.unlabelled ??= this.binder.fromValues([]));
+      return this.binder.fromObject(labels);
+    } catch {
+      native.countRejected(this.familyId, 'invalid_labels');
+      return undefined;
+    }
+  }
+
+  /** remove is not supported yet: series live until the process ends (see the label-policy TTL). */
+}

@@ -1,0 +1,53 @@
+/**
+ * native: loads `@metricore/core-native` once per thread, or fails with one clear error that
+ * says how to build it.
+ */
+import { createRequire } from 'node:module';
+import { errors } from './errors.js';
+
+/** FamilyDefinitionNative: what the core stores for a family. */
+export interface FamilyDefinitionNative {
+  registry: string;
+  kind: 'counter' | 'gauge' | 'histogram';
+  name: string;
+  help: string;
+  unit?: string;
+  labelNames: string[];
+  buckets?: number[];
+}
+
+/** SeriesSnapshot: a series' values as the core reads them. */
+export interface SeriesSnapshot {
+  labelValues: string[];
+  value: number;
+  buckets: number[];
+  count: number;
+}
+
+/** NativeCore: the exports of `@metricore/core-native` that the framework uses. */
+export interface NativeCore {
+  registerThread(): number;
+  defineFamily(definition: FamilyDefinitionNative): number;
+  bindSeries(familyId: number, labelValues: string[]): number;
+  applySamples(thread: number, samples: Float64Array, length: number): void;
+  countRejected(familyId: number, reason: string): void;
+  familySnapshot(familyId: number): SeriesSnapshot[];
+  exponentialBuckets(start: number, factor: number, count: number): number[];
+  linearBuckets(start: number, width: number, count: number): number[];
+  render(registry: string, openmetrics: boolean, gzip: boolean, exclude: number[]): Promise<Buffer>;
+  renderSync(registry: string, openmetrics: boolean, gzip: boolean, exclude: number[]): Buffer;
+  contentTypes(): string[];
+  triggerPanic(inRenderTask: boolean): void;
+}
+
+function load(): NativeCore {
+  try {
+    const require = createRequire(import.meta.url);
+    return require('@metricore/core-native') as NativeCore;
+  } catch (cause) {
+    throw errors.nativeMissing(cause);
+  }
+}
+
+/** native: the loaded core. */
+export const native: NativeCore = load();
