@@ -47,9 +47,41 @@ function sameLabels(a: Record<string, string> | undefined, b: Record<string, str
   return ka.length === Object.keys(b).length && ka.every((k) => a![k] === b[k]);
 }
 
+type Sample = { name: string; labels: Record<string, string>; value: string };
+
+/**
+ * histogramSeries: a histogram family's series rebuilt from its `_bucket`/`_sum`/`_count` lines.
+ * parse-prometheus-text-format 1.1.1 folds every series of a histogram into one and drops their
+ * labels, so the sample lines are parsed on their own (as untyped samples) and regrouped here.
+ */
+function histogramSeries(name: string, samples: Sample[]): ParsedFamily['metrics'] {
+  const series = new Map<string, Required<Omit<ParsedFamily['metrics'][number], 'value'>>>();
+  const entry = (labels: Record<string, string>) => {
+    const key = JSON.stringify(Object.entries(labels).sort());
+    let s = series.get(key);
+    if (s === undefined) series.set(key, (s = { labels, buckets: {}, count: '', sum: '' }));
+    return s;
+  };
+  for (const { name: sampleName, labels, value } of samples) {
+    if (sampleName === `${name}_bucket`) {
+      const { le, ...rest } = labels;
+      entry(rest).buckets[le] = value;
+    } else if (sampleName === `${name}_sum`) entry(labels).sum = value;
+    else if (sampleName === `${name}_count`) entry(labels).count = value;
+  }
+  return [...series.values()];
+}
+
 /** parseScrape: parses Prometheus text 0.0.4 into a Scrape. */
 export function parseScrape(text: string): Scrape {
   const families = parsePrometheusTextFormat(text) as ParsedFamily[];
+  if (families.some((f) => f.type === 'HISTOGRAM')) {
+    const sampleLines = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+    const samples = (parsePrometheusTextFormat(sampleLines.join('\n')) as ParsedFamily[]).flatMap((f) =>
+      f.metrics.map((m) => ({ name: f.name, labels: m.labels ?? {}, value: m.value ?? '' })),
+    );
+    for (const f of families) if (f.type === 'HISTOGRAM') f.metrics = histogramSeries(f.name, samples);
+  }
   const family = (name: string) => families.find((f) => f.name === name);
   const find = (name: string, labels: Record<string, string>) => family(name)?.metrics.find((m) => sameLabels(m.labels, labels));
   return {
