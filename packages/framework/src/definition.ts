@@ -48,7 +48,8 @@ const definitionSchema = z
     name: z.string(),
     help: z.string().min(1),
     labelNames: z.array(z.string()).optional(),
-    buckets: z.array(z.number()).optional(),
+    // Not z.number(): it rejects NaN and ±Infinity, which get the buckets error (RangeError) below.
+    buckets: z.array(z.custom<number>((v) => typeof v === 'number', 'expected a number')).optional(),
     unit: z.string().min(1).optional(),
   })
   .passthrough();
