@@ -1,0 +1,194 @@
+/**
+ * tracker: the per-request path shared by every adapter.
+ *
+ * A request costs, at its start: a `performance.now()`, one small allocation (the Timing), one
+ * `res.on('close')` with a shared listener, and (with the in-flight gauge) one buffered gauge add.
+ * At its end (`close`, which fires once for a finished response and once for a dropped
+ * connection): a second `performance.now()`, the route lookup (one Map.get on a template string the
+ * router hands out unchanged, so its hash is cached; adapters that know the route up front skip
+ * it), one array index by method, one Map.get by numeric status, and one buffered observe. No string
+ * is built per request: label values are interned once, when a series is first bound.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GaugeChild, Histogram, HistogramChild, Gauge, MetricsHost } from '@metricore/framework';
+import { METHODS, methodIndex } from './methods.js';
+import { ABORTED_STATUS, NAMINGS, OTHER_ROUTE, UNMATCHED_ROUTE } from './names.js';
+import type { ResolvedOptions } from './options.js';
+
+/** RouteResolver: returns the route template of a request, or undefined when no route matched. Called once, at its end. */
+export type RouteResolver<S = IncomingMessage> = (subject: S, res: ServerResponse) => string | undefined | null;
+
+/** Status key of an aborted response in a route's series map (real codes are 100-999, classes 1-9). */
+const ABORTED_KEY = -1;
+
+interface Series {
+  duration: HistogramChild;
+  requestSize: HistogramChild | undefined;
+  responseSize: HistogramChild | undefined;
+}
+
+/** RouteEntry: one route value and its bound series, by method index, then by status key. */
+export class RouteEntry {
+  readonly byMethod: Array<Map<number, Series> | undefined> = METHODS.map(() => undefined);
+  constructor(
+    readonly route: string,
+    readonly ignored: boolean,
+  ) {}
+}
+
+/** Timing: what one in-flight request carries until its response closes. */
+class Timing {
+  constructor(
+    readonly tracker: HttpTracker,
+    readonly start: number,
+    readonly method: number,
+    public entry: RouteEntry | undefined,
+    readonly resolver: RouteResolver<any> | undefined,
+    readonly subject: unknown,
+  ) {}
+}
+
+const kTiming = Symbol('metricore.http.timing');
+type Tracked = ServerResponse & { [kTiming]?: Timing };
+
+// One listener shared by every response: no closure per request.
+function onClose(this: Tracked): void {
+  const timing = this[kTiming];
+  if (timing === undefined) return;
+  this[kTiming] = undefined;
+  timing.tracker.finish(this, timing);
+}
+
+/** HttpTracker: owns the plugin's families and records requests; one per applied plugin. */
+export class HttpTracker {
+  private readonly duration: Histogram;
+  private readonly active: Gauge | undefined;
+  private readonly requestSize: Histogram | undefined;
+  private readonly responseSize: Histogram | undefined;
+  private readonly activeChildren: Array<GaugeChild | undefined> = METHODS.map(() => undefined);
+  private readonly routes = new Map<string, RouteEntry>();
+  private readonly ignoredPaths: ReadonlySet<string>;
+  private readonly unmatchedEntry = new RouteEntry(UNMATCHED_ROUTE, false);
+  private readonly ignoredEntry = new RouteEntry('', true);
+  private readonly otherEntry = new RouteEntry(OTHER_ROUTE, false);
+  private readonly statusClasses: boolean;
+  private readonly maxRoutes: number;
+  private routeCount = 0;
+
+  constructor(host: MetricsHost, options: ResolvedOptions) {
+    const n = NAMINGS[options.naming];
+    const labelNames = [n.method, n.route, n.status];
+    const p = options.prefix;
+    this.statusClasses = options.statusClasses;
+    this.maxRoutes = options.maxRoutes;
+    this.duration = host.histogram({
+      name: p + n.duration,
+      help: 'Duration of HTTP server requests, from the first middleware to the end of the response, by matched route.',
+      labelNames,
+      buckets: options.buckets,
+      unit: 'seconds',
+    });
+    if (options.activeRequests) {
+      this.active = host.gauge({ name: p + n.active, help: 'HTTP server requests in flight.', labelNames: [n.method] });
+    }
+    if (options.bodySizes) {
+      const size = { labelNames, buckets: options.sizeBuckets, unit: 'bytes' };
+      this.requestSize = host.histogram({ name: p + n.requestSize, help: 'Size of HTTP request bodies (Content-Length), by matched route.', ...size });
+      this.responseSize = host.histogram({ name: p + n.responseSize, help: 'Size of HTTP response bodies (Content-Length), by matched route.', ...size });
+    }
+    this.ignoredPaths = new Set(options.ignoreRoutes);
+    for (const route of options.ignoreRoutes) this.routes.set(route, new RouteEntry(route, true));
+    this.routes.set(UNMATCHED_ROUTE, this.unmatchedEntry);
+    this.routes.set(OTHER_ROUTE, this.otherEntry);
+  }
+
+  /** entry: the RouteEntry of a route template; values beyond `maxRoutes` share `__other__`. */
+  entry(route: string): RouteEntry {
+    const found = this.routes.get(route);
+    if (found !== undefined) return found;
+    if (this.routeCount >= this.maxRoutes) return this.otherEntry;
+    this.routeCount++;
+    const entry = new RouteEntry(route, false);
+    this.routes.set(route, entry);
+    return entry;
+  }
+
+  /**
+   * start: begins timing a request. `entry` when the route is known now, else `resolver(subject, res)`
+   * runs once at the end; neither means unmatched. A response already tracked is left alone, so
+   * two adapters on one request still record it once.
+   */
+  start(req: IncomingMessage, res: ServerResponse, entry?: RouteEntry, resolver?: RouteResolver<any>, subject?: unknown): void {
+    const tracked = res as Tracked;
+    if (tracked[kTiming] !== undefined) return;
+    const method = methodIndex(req.method);
+    tracked[kTiming] = new Timing(this, performance.now(), method, entry, resolver, subject);
+    res.on('close', onClose);
+    if (this.active !== undefined) (this.activeChildren[method] ?? this.bindActive(method)).inc();
+  }
+
+  /** finish: records a closed response once. Never throws: it runs inside an event listener. */
+  finish(res: ServerResponse, timing: Timing): void {
+    const seconds = (performance.now() - timing.start) / 1000;
+    const method = timing.method;
+    if (this.active !== undefined) this.activeChildren[method]!.dec();
+    const entry = timing.entry ?? this.resolve(res, timing);
+    if (entry.ignored) return;
+    // `close` before `finish` means the connection went away first: the client aborted, or the server destroyed the socket.
+    const status = res.writableFinished ? (this.statusClasses ? (res.statusCode / 100) | 0 : res.statusCode) : ABORTED_KEY;
+    const byStatus = entry.byMethod[method] ?? (entry.byMethod[method] = new Map());
+    const series = byStatus.get(status) ?? this.bind(entry, method, status, byStatus);
+    if (series === undefined) return;
+    series.duration.observe(seconds);
+    if (series.requestSize !== undefined) this.observeSizes(series, res, status);
+  }
+
+  private resolve(res: ServerResponse, timing: Timing): RouteEntry {
+    let route: string | undefined | null;
+    if (timing.resolver !== undefined) {
+      try {
+        route = timing.resolver(timing.subject, res);
+      } catch {
+        route = undefined;
+      }
+    }
+    if (route !== undefined && route !== null) return this.entry(typeof route === 'string' ? route : String(route));
+    return this.isIgnoredPath(res.req) ? this.ignoredEntry : this.unmatchedEntry;
+  }
+
+  // Only unmatched requests reach this, so the one slice it may take is off the matched-route path.
+  private isIgnoredPath(req: IncomingMessage | undefined): boolean {
+    if (this.ignoredPaths.size === 0 || req === undefined) return false;
+    const url = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '';
+    const q = url.indexOf('?');
+    return this.ignoredPaths.has(q === -1 ? url : url.slice(0, q));
+  }
+
+  private bind(entry: RouteEntry, method: number, status: number, byStatus: Map<number, Series>): Series | undefined {
+    const label = status === ABORTED_KEY ? ABORTED_STATUS : this.statusClasses ? `${status}xx` : String(status);
+    try {
+      const series: Series = {
+        duration: this.duration.labels(METHODS[method], entry.route, label),
+        requestSize: this.requestSize?.labels(METHODS[method], entry.route, label),
+        responseSize: this.responseSize?.labels(METHODS[method], entry.route, label),
+      };
+      byStatus.set(status, series);
+      return series;
+    } catch {
+      // A label value the host rejects (e.g. by its label policy) is counted by the framework; the request is not.
+      return undefined;
+    }
+  }
+
+  private bindActive(method: number): GaugeChild {
+    return (this.activeChildren[method] = this.active!.labels(METHODS[method]));
+  }
+
+  private observeSizes(series: Series, res: ServerResponse, status: number): void {
+    const requestLength = Number(res.req?.headers['content-length']);
+    if (requestLength >= 0) series.requestSize!.observe(requestLength);
+    if (status === ABORTED_KEY) return;
+    const responseLength = Number(res.getHeader('content-length'));
+    if (responseLength >= 0) series.responseSize!.observe(responseLength);
+  }
+}
