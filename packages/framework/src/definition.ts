@@ -77,7 +77,8 @@ export function normalizeDefinition(kind: MetricKind, input: MetricDefinition): 
         throw errors.invalidBuckets(def.name, `must increase strictly, but ${buckets[i - 1]} is followed by ${b}`);
       }
     });
-  } else if (def.buckets !== undefined) {
+  } else if (def.buckets !== undefined && def.buckets.length > 0) {
+    // An empty list is what a define tap hands back for a counter or gauge (FullDefinition).
     throw errors.invalidOption(`metric "${def.name}"`, `a ${kind} has no buckets; remove the buckets option`);
   }
   if (def.unit !== undefined) {

@@ -19,6 +19,8 @@ interface TapInfo {
 
 interface Interceptable {
   intercept(interceptor: any): void;
+  isUsed(): boolean;
+  readonly taps: readonly unknown[];
 }
 
 /** PluginErrors: counts and logs plugin failures. */
@@ -51,6 +53,8 @@ function timeout(ms: number, plugin: string, hook: string): { promise: Promise<n
 
 /** isolateHook: makes every tap of `hook` catch its own errors (and time out, if `timeoutMs` is set). */
 export function isolateHook(hook: Interceptable, hookName: string, errors: PluginErrors, timeoutMs?: number): void {
+  // tapable's isUsed() counts interceptors, so it would always say yes; only taps mean someone listens.
+  hook.isUsed = () => hook.taps.length > 0;
   hook.intercept({
     register(tap: TapInfo): TapInfo {
       const original = tap.fn;

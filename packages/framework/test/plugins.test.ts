@@ -1,0 +1,309 @@
+/**
+ * plugins: apply order, plugin checks with exact codes, option validation with parseOptions,
+ * plugin-owned hooks, and isolation of plugins that throw or hang.
+ */
+import { SyncHook } from 'tapable';
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { FRAMEWORK_VERSION, MetricsHost, parseOptions, type Plugin } from '@metricore/framework';
+import { createTestHost, scrapeHost, scrapeUrl } from '@metricore/framework/testing';
+import { capturingLogger } from './helpers.js';
+
+const hosts: MetricsHost[] = [];
+function host(options: ConstructorParameters<typeof MetricsHost>[0] = {}) {
+  const h = createTestHost(options);
+  hosts.push(h);
+  return h;
+}
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.close()));
+});
+
+function expectCoded(fn: () => unknown, type: ErrorConstructor, code: string, message: string) {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(type);
+  expect(caught).toMatchObject({ code, message });
+}
+
+describe('plugin registration', () => {
+  it('applies plugins in order, constructor plugins first, then use()', () => {
+    const order: string[] = [];
+    const p = (name: string, dependencies?: string[]): Plugin => ({ name, dependencies, apply: () => order.push(name) });
+    const h = host({ plugins: [p('a'), p('b', ['a']), p('c', ['a', 'b'])] });
+    h.use(p('d', ['c']));
+    expect(order).toEqual(['a', 'b', 'c', 'd']);
+    expect(h.plugins).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('rejects a duplicate name, an unmet framework range and a missing dependency, with codes', () => {
+    const h = host();
+    const noop = (name: string, extra: Partial<Plugin> = {}): Plugin => ({ name, apply() {}, ...extra });
+    h.use(noop('first'));
+    expectCoded(() => h.use(noop('first')), TypeError, 'METRICORE_PLUGIN_DUPLICATE', 'plugin "first" is registered twice; register each plugin once');
+    expectCoded(
+      () => h.use(noop('future', { framework: '^9.0.0' })),
+      Error,
+      'METRICORE_PLUGIN_VERSION',
+      `plugin "future" needs @metricore/framework ^9.0.0, but this is ${FRAMEWORK_VERSION}; upgrade one of them`,
+    );
+    expectCoded(
+      () => h.use(noop('needy', { dependencies: ['first', 'absent'] })),
+      Error,
+      'METRICORE_PLUGIN_DEPENDENCY',
+      'plugin "needy" depends on plugin "absent", which is not registered before it; add "absent" earlier in the plugin list',
+    );
+    expectCoded(() => h.use({} as Plugin), TypeError, 'METRICORE_PLUGIN_INVALID', 'a plugin needs a non-empty string name');
+    expectCoded(() => h.use({ name: 'no-apply' } as Plugin), TypeError, 'METRICORE_PLUGIN_INVALID', 'plugin "no-apply" needs an apply(host) function');
+    expectCoded(() => h.use(null as never), TypeError, 'METRICORE_PLUGIN_INVALID', 'a plugin must be an object with name and apply, got object');
+    // Rejected plugins were not recorded; a matching range is accepted.
+    h.use(noop('current', { framework: `^${FRAMEWORK_VERSION}`, dependencies: ['first'] }));
+    expect(h.plugins).toEqual(['first', 'current']);
+  });
+
+  it('constructor plugins are checked too: the dependency must come earlier in the list', () => {
+    const a: Plugin = { name: 'a', apply() {} };
+    const b: Plugin = { name: 'b', dependencies: ['a'], apply() {} };
+    expectCoded(
+      () => createTestHost({ plugins: [b, a] }),
+      Error,
+      'METRICORE_PLUGIN_DEPENDENCY',
+      'plugin "b" depends on plugin "a", which is not registered before it; add "a" earlier in the plugin list',
+    );
+  });
+});
+
+describe('a plugin written the documented way', () => {
+  const PLUGIN_NAME = '@acme/metricore-plugin-queue';
+  const optionsSchema = z.object({ queues: z.array(z.string().min(1)).min(1), prefix: z.string().default('queue') }).strict();
+  type QueueHooks = { depth: SyncHook<[string, number]> };
+  const hooksByHost = new WeakMap<MetricsHost, QueueHooks>();
+  /** The plugin's own hooks, made once per host and never added to host.hooks. */
+  function getHooks(h: MetricsHost): QueueHooks {
+    let hooks = hooksByHost.get(h);
+    if (hooks === undefined) hooksByHost.set(h, (hooks = { depth: new SyncHook(['queue', 'depth']) }));
+    return hooks;
+  }
+  function queuePlugin(options: unknown): Plugin {
+    const { queues, prefix } = parseOptions(optionsSchema, options, PLUGIN_NAME);
+    return {
+      name: PLUGIN_NAME,
+      framework: '^0.1.0',
+      apply(h) {
+        const depth = h.gauge({ name: `${prefix}_depth`, help: 'Jobs waiting, by queue.', labelNames: ['queue'] });
+        const hooks = getHooks(h);
+        hooks.depth.tap(PLUGIN_NAME, (queue, n) => depth.set({ queue }, n));
+        h.hooks.collect.tapPromise(PLUGIN_NAME, async () => {
+          for (const q of queues) hooks.depth.call(q, q.length);
+        });
+      },
+    };
+  }
+
+  it('validates options with parseOptions and a clear, coded error', () => {
+    expectCoded(() => queuePlugin({ queues: [] }), TypeError, 'METRICORE_INVALID_OPTION', `${PLUGIN_NAME}: option "queues": Too small: expected array to have >=1 items`);
+    expectCoded(() => queuePlugin({ queues: ['a'], typo: 1 }), TypeError, 'METRICORE_INVALID_OPTION', `${PLUGIN_NAME}: options: Unrecognized key: "typo"`);
+    expectCoded(() => queuePlugin(undefined), TypeError, 'METRICORE_INVALID_OPTION', `${PLUGIN_NAME}: options: Invalid input: expected object, received undefined`);
+  });
+
+  it('fills scrape-time values from its collector through its own hooks', async () => {
+    const h = host({ plugins: [queuePlugin({ queues: ['default', 'io'] })] });
+    const seen: string[] = [];
+    getHooks(h).depth.tap('app', (queue) => seen.push(queue));
+    const scrape = await scrapeHost(h);
+    expect(scrape.value('queue_depth', { queue: 'default' })).toBe(7);
+    expect(scrape.value('queue_depth', { queue: 'io' })).toBe(2);
+    expect(seen).toEqual(['default', 'io']);
+    expect(Object.keys(h.hooks)).not.toContain('depth');
+    expect(getHooks(h)).toBe(getHooks(h));
+    expect(getHooks(host())).not.toBe(getHooks(h));
+  });
+});
+
+describe('host hooks', () => {
+  it('are frozen', () => {
+    const h = host();
+    expect(Object.isFrozen(h.hooks)).toBe(true);
+    expect(() => {
+      (h.hooks as Record<string, unknown>).mine = new SyncHook();
+    }).toThrow(TypeError);
+    expect(Object.keys(h.hooks)).toEqual(['define', 'registered', 'collect', 'afterRender', 'listening', 'close']);
+  });
+
+  it('isUsed() is true only once something taps the hook', () => {
+    const h = host();
+    expect(h.hooks.afterRender.isUsed()).toBe(false);
+    h.hooks.afterRender.tap('t', () => {});
+    expect(h.hooks.afterRender.isUsed()).toBe(true);
+  });
+
+  it('define may adjust a definition; registered sees every metric; afterRender reports each render', async () => {
+    const h = host();
+    const registered: string[] = [];
+    const renders: unknown[] = [];
+    h.hooks.define.tap('namer', (d) => (d.kind === 'counter' ? { ...d, help: `${d.help} (team: builds)`, labelNames: [...d.labelNames, 'team'] } : d));
+    h.hooks.registered.tap('t', (m) => registered.push(m.name));
+    h.hooks.afterRender.tap('t', (info) => renders.push(info));
+    const c = h.counter({ name: 'adjusted_total', help: 'Adjusted.' });
+    expect(c.labelNames).toEqual(['team']);
+    c.inc({ team: 'builds' });
+    h.gauge({ name: 'untouched', help: 'U.' });
+    expect(registered).toEqual(['adjusted_total', 'untouched']);
+    const body = await h.metrics({ format: 'openmetrics' });
+    expect(body).toContain('# HELP adjusted Adjusted. (team: builds)\n');
+    expect(renders).toEqual([{ format: 'openmetrics', gzip: false, bytes: Buffer.byteLength(body), durationSeconds: expect.any(Number) }]);
+  });
+
+  it('collect receives the format and an AbortSignal that fires at collectTimeoutMs', async () => {
+    const h = host({ collectTimeoutMs: 100 });
+    const seen: Array<{ format: string; aborted: boolean }> = [];
+    h.hooks.collect.tapPromise('watcher', async (ctx) => {
+      await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+      seen.push({ format: ctx.format, aborted: ctx.signal.aborted });
+    });
+    await h.metrics({ format: 'openmetrics' });
+    expect(seen).toEqual([{ format: 'openmetrics', aborted: true }]);
+  });
+});
+
+describe('isolation', () => {
+  function failingPlugins() {
+    let hangs = 0;
+    let flaky = 0;
+    const plugins: Plugin[] = [
+      {
+        name: 'throws-in-apply',
+        apply(h) {
+          h.gauge({ name: 'apply_half_done', help: 'Defined before the throw.' }).set(1);
+          throw new Error('apply exploded');
+        },
+      },
+      {
+        name: 'throws-in-sync-hooks',
+        apply(h) {
+          h.hooks.define.tap('throws-in-sync-hooks', () => {
+            throw new Error('define exploded');
+          });
+          h.hooks.afterRender.tap('throws-in-sync-hooks', () => {
+            throw new Error('afterRender exploded');
+          });
+        },
+      },
+      {
+        name: 'throws-in-collect',
+        apply(h) {
+          const g = h.gauge({ name: 'collect_fails_gauge', help: 'Owned by a failing collector.' });
+          h.hooks.collect.tapPromise('throws-in-collect', async () => {
+            g.set(1);
+            throw new Error('collect exploded');
+          });
+        },
+      },
+      {
+        name: 'callback-collect',
+        apply(h) {
+          h.gauge({ name: 'callback_fails_gauge', help: 'Owned by a failing callback collector.' }).set(3);
+          h.hooks.collect.tapAsync('callback-collect', (_ctx, done) => done(new Error('callback failed')));
+        },
+      },
+      {
+        name: 'hangs-in-collect',
+        apply(h) {
+          h.gauge({ name: 'hang_gauge', help: 'Owned by a hanging collector.' }).set(2);
+          h.hooks.collect.tapPromise('hangs-in-collect', () => {
+            hangs++;
+            return new Promise(() => {});
+          });
+        },
+      },
+      {
+        name: 'flaky-collect',
+        apply(h) {
+          const g = h.gauge({ name: 'flaky_gauge', help: 'Fails on the first scrape only.' });
+          h.hooks.collect.tapPromise('flaky-collect', async () => {
+            if (flaky++ === 0) throw new Error('first scrape fails');
+            g.set(flaky);
+          });
+        },
+      },
+      {
+        name: 'healthy',
+        apply(h) {
+          const g = h.gauge({ name: 'healthy_gauge', help: 'Owned by a healthy collector.' });
+          h.hooks.collect.tapPromise('healthy', async () => g.set(42));
+        },
+      },
+    ];
+    return { plugins, hangs: () => hangs };
+  }
+
+  it('a scrape still answers 200; failures are counted by plugin and hook, logged once; failing collectors lose their families for that scrape', async () => {
+    const logger = capturingLogger();
+    const { plugins, hangs } = failingPlugins();
+    const h = host({ plugins, logger, collectTimeoutMs: 150 });
+    // The throwing define tap does not stop definitions: the original passes through.
+    h.counter({ name: 'after_plugins_total', help: 'Defined by the app.' }).inc();
+    const { url } = await h.listen({ port: 0 });
+
+    const started = performance.now();
+    const first = await scrapeUrl(url);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(first.value('healthy_gauge')).toBe(42);
+    expect(first.value('after_plugins_total')).toBe(1);
+    expect(first.value('apply_half_done')).toBe(1); // apply failed, but it has no failing collector
+    for (const gone of ['collect_fails_gauge', 'callback_fails_gauge', 'hang_gauge', 'flaky_gauge']) {
+      expect(first.family(gone), gone).toBeUndefined();
+    }
+    const errorsOf = (s: typeof first, plugin: string, hook: string) => s.value('metricore_plugin_errors_total', { plugin, hook });
+    expect(errorsOf(first, 'throws-in-apply', 'apply')).toBe(1);
+    // Six definitions passed the throwing define tap: five by the plugins after it, one by the app.
+    expect(errorsOf(first, 'throws-in-sync-hooks', 'define')).toBe(6);
+    expect(errorsOf(first, 'throws-in-collect', 'collect')).toBe(1);
+    expect(errorsOf(first, 'callback-collect', 'collect')).toBe(1);
+    expect(errorsOf(first, 'hangs-in-collect', 'collect')).toBe(1);
+    expect(errorsOf(first, 'flaky-collect', 'collect')).toBe(1);
+
+    const second = await scrapeUrl(url);
+    expect(second.value('flaky_gauge')).toBe(2); // back once its collector succeeds
+    expect(second.family('hang_gauge')).toBeUndefined();
+    expect(errorsOf(second, 'hangs-in-collect', 'collect')).toBe(2);
+    expect(errorsOf(second, 'throws-in-collect', 'collect')).toBe(2);
+    expect(errorsOf(second, 'throws-in-sync-hooks', 'afterRender')).toBe(1); // the first render's; the second is counted after it is sent
+    expect(hangs()).toBe(2);
+
+    // Logged once per plugin and hook, however often it fails.
+    const logged = logger.warnings.map((w) => w.message);
+    expect(logged.sort()).toEqual(
+      [
+        'metricore: plugin "throws-in-apply" failed in apply (further failures are only counted)',
+        'metricore: plugin "throws-in-sync-hooks" failed in define (further failures are only counted)',
+        'metricore: plugin "throws-in-collect" failed in collect (further failures are only counted)',
+        'metricore: plugin "callback-collect" failed in collect (further failures are only counted)',
+        'metricore: plugin "hangs-in-collect" failed in collect (further failures are only counted)',
+        'metricore: plugin "flaky-collect" failed in collect (further failures are only counted)',
+        'metricore: plugin "throws-in-sync-hooks" failed in afterRender (further failures are only counted)',
+      ].sort(),
+    );
+    const hang = logger.warnings.find((w) => w.message.includes('hangs-in-collect'));
+    expect((hang?.error as Error).message).toBe('plugin "hangs-in-collect" collect tap timed out after 150 ms');
+  });
+
+  it('a throwing close tap does not stop close', async () => {
+    const logger = capturingLogger();
+    const h = createTestHost({ logger });
+    const closed: string[] = [];
+    h.hooks.close.tapPromise('bad-close', async () => {
+      throw new Error('close exploded');
+    });
+    h.hooks.close.tapPromise('good-close', async () => {
+      closed.push('good');
+    });
+    await h.close();
+    expect(closed).toEqual(['good']);
+    expect(logger.warnings.map((w) => w.message)).toEqual(['metricore: plugin "bad-close" failed in close (further failures are only counted)']);
+  });
+});
