@@ -16,7 +16,17 @@ impl CounterCell {
         add_f64(&self.0, amount);
     }
 
+    pub fn reset(&self) {
+        self.0.store(0f64.to_bits(), Relaxed);
+    }
+
     pub fn get(&self) -> f64 {
         f64::from_bits(self.0.load(Relaxed))
+    }
+}
+
+impl Default for CounterCell {
+    fn default() -> Self {
+        Self::new()
     }
 }

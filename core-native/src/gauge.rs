@@ -24,3 +24,9 @@ impl GaugeCell {
         f64::from_bits(self.0.load(Relaxed))
     }
 }
+
+impl Default for GaugeCell {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -121,6 +121,21 @@ impl HistogramCells {
         HistogramSnapshot { buckets, sum }
     }
 
+    /// Zeroes the cells and forgets the owner (an evicted series being reused; the TTL sweep
+    /// only evicts series nobody recorded into for a whole TTL).
+    pub fn reset(&self) {
+        self.owner.store(NO_OWNER, Relaxed);
+        self.sum.store(0f64.to_bits(), Relaxed);
+        self.buckets.iter().for_each(|b| b.store(0, Relaxed));
+        let shared = self.shared.load(Acquire);
+        if !shared.is_null() {
+            // SAFETY: see `shared_cells`.
+            let shared = unsafe { &*shared };
+            shared.sum.store(0f64.to_bits(), Relaxed);
+            shared.buckets.iter().for_each(|b| b.store(0, Relaxed));
+        }
+    }
+
     /// Approximate heap bytes held by this series' cells.
     pub fn heap_bytes(&self) -> usize {
         let own = self.buckets.len() * 8;

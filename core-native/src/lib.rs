@@ -10,16 +10,22 @@ pub mod errors;
 pub mod family;
 pub mod format;
 pub mod gauge;
+pub mod handle;
 pub mod histogram;
+pub mod policy;
+#[cfg(test)]
+mod policy_tests;
 pub mod registry;
 pub mod render;
 pub mod series;
 pub mod series_table;
 pub mod snapshot;
+pub mod topn;
 
 use errors::{map_error, panic_message, CoreError};
-use family::{Definition, Kind, RejectReason};
-use napi::bindgen_prelude::{AsyncTask, Buffer, Float64ArraySlice};
+use family::{Definition, Kind, Limits, RejectReason};
+use napi::bindgen_prelude::{AsyncTask, Buffer, Float64ArraySlice, Uint32Array};
+use policy::{LabelRule, Weight};
 use napi::{Env, Task};
 use napi_derive::napi;
 use render::Format;
@@ -41,6 +47,32 @@ pub struct FamilyDefinition {
     pub label_names: Vec<String>,
     /// Histogram upper bounds, strictly increasing and finite, without `+Inf`.
     pub buckets: Option<Vec<f64>>,
+    /// One label rule per label name, in order (omit for no policy).
+    pub label_rules: Option<Vec<LabelRuleDefinition>>,
+    /// Series beyond this many fold into one overflow series. Default 10,000.
+    pub max_series: Option<u32>,
+    /// Evict series not recorded into for this many milliseconds. Default: never.
+    pub ttl_ms: Option<f64>,
+    /// How often top-N labels are re-ranked, in milliseconds. Default 10,000.
+    pub rerank_interval_ms: Option<f64>,
+}
+
+/// The label-policy rule of one label.
+#[napi(object)]
+#[derive(Default)]
+pub struct LabelRuleDefinition {
+    /// Opt-in values; any other value folds into `__other__`.
+    pub allow: Option<Vec<String>>,
+    /// Keep the N most active values; the rest fold into `__other__`.
+    pub top_n: Option<u32>,
+    /// Aggregate the label away.
+    pub drop: Option<bool>,
+    /// Cut values longer than this many characters to this length.
+    pub max_length: Option<u32>,
+    /// How much more active a newcomer must be to replace an admitted value (0.25 = 25%).
+    pub hysteresis: Option<f64>,
+    /// `"samples"` (1 per sample) or `"value"` (the sample's value, e.g. bytes).
+    pub weight: Option<String>,
 }
 
 /// The values of one series, as read by `familySnapshot`.
@@ -78,6 +110,26 @@ pub fn define_family(definition: FamilyDefinition) -> napi::Result<u32> {
             metric: definition.name.clone(),
             detail: format!("unknown type \"{}\"", definition.kind),
         })?;
+        let rules = definition
+            .label_rules
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| LabelRule {
+                allow: r.allow,
+                top_n: r.top_n,
+                drop: r.drop.unwrap_or(false),
+                max_length: r.max_length,
+                hysteresis: r.hysteresis.unwrap_or(0.25),
+                weight: r.weight.as_deref().map(|w| if w == "value" { Weight::Value } else { Weight::Samples }),
+            })
+            .collect();
+        let defaults = Limits::default();
+        let limits = Limits {
+            rules,
+            max_series: definition.max_series.unwrap_or(defaults.max_series),
+            ttl_ms: definition.ttl_ms.map(|t| t.max(0.0) as u64),
+            rerank_interval_ms: definition.rerank_interval_ms.map_or(defaults.rerank_interval_ms, |t| t.max(0.0) as u64),
+        };
         let def = Definition {
             name: definition.name,
             help: definition.help,
@@ -86,7 +138,7 @@ pub fn define_family(definition: FamilyDefinition) -> napi::Result<u32> {
             label_names: definition.label_names,
             bounds: definition.buckets.unwrap_or_default(),
         };
-        Ok(registry::define(&definition.registry, def)?.id)
+        Ok(registry::define_with_limits(&definition.registry, def, limits)?.id)
     })
 }
 
@@ -105,6 +157,31 @@ pub fn apply_samples(thread: u32, samples: Float64ArraySlice, length: u32) -> na
         registry::apply(thread, &samples[..n]);
         Ok(())
     })
+}
+
+/// recordFolded: records one sample of a label set that binding answered with the FOLDED bit
+/// (top-N folds it right now): its activity counts for the ranking. One napi call per sample.
+#[napi(catch_unwind)]
+pub fn record_folded(family_id: u32, thread: u32, label_values: Vec<String>, value: f64) -> napi::Result<()> {
+    guarded(|| registry::record_folded(family_id, thread, &label_values, value))
+}
+
+/// maintain: re-ranks top-N labels and evicts idle series of a registry when due (call ~1/s).
+#[napi(catch_unwind)]
+pub fn maintain(registry: String) -> napi::Result<()> {
+    guarded(|| registry::maintain(&registry))
+}
+
+/// resolveHandles: the live handle for each cached handle (0 when evicted), after TTL sweeps.
+#[napi(catch_unwind)]
+pub fn resolve_handles(family_id: u32, handles: Uint32Array) -> napi::Result<Vec<u32>> {
+    guarded(|| registry::resolve(family_id, &handles))
+}
+
+/// trackedValues: how many values a family's top-N sketches hold (bounded; for tests and benchmarks).
+#[napi(catch_unwind)]
+pub fn tracked_values(family_id: u32) -> napi::Result<u32> {
+    guarded(|| Ok(registry::family(family_id)?.tracked_values() as u32))
 }
 
 /// countRejected: counts a sample JS dropped itself, under `reason` (e.g. `invalid_labels`).

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 
 const SEGMENT_BITS: u32 = 12;
 const SEGMENT_LEN: usize = 1 << SEGMENT_BITS;
-const SEGMENT_COUNT: usize = 1 << 12;
+const SEGMENT_COUNT: usize = 1 << (crate::handle::SLOT_BITS - SEGMENT_BITS);
 /// The largest number of series one process can hold (16,777,216).
 pub const MAX_SERIES: usize = SEGMENT_LEN * SEGMENT_COUNT;
 
@@ -30,7 +30,7 @@ impl SeriesTable {
         }
     }
 
-    /// Stores `series` for good and returns its handle, or `None` when the table is full.
+    /// Stores `series` for good and returns its slot, or `None` when the table is full.
     pub fn insert(&self, series: &'static Series) -> Option<u32> {
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         let id = *next as usize;
@@ -52,8 +52,8 @@ impl SeriesTable {
     }
 
     #[inline]
-    pub fn get(&self, id: u32) -> Option<&'static Series> {
-        let id = id as usize;
+    pub fn get(&self, slot: u32) -> Option<&'static Series> {
+        let id = slot as usize;
         let segment = self.segments.get(id >> SEGMENT_BITS)?.load(Acquire);
         if segment.is_null() {
             return None;
@@ -66,5 +66,11 @@ impl SeriesTable {
         } else {
             Some(unsafe { &*series })
         }
+    }
+}
+
+impl Default for SeriesTable {
+    fn default() -> Self {
+        Self::new()
     }
 }

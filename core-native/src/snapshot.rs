@@ -38,7 +38,7 @@ pub fn unescape_labels(labels: &str) -> Vec<String> {
 }
 
 fn series_values(series: &Series) -> SeriesValues {
-    let label_values = unescape_labels(&series.labels);
+    let label_values = unescape_labels(&series.labels());
     match &series.cells {
         Cells::Counter(c) => SeriesValues { label_values, value: c.get(), buckets: vec![], count: 0.0 },
         Cells::Gauge(g) => SeriesValues { label_values, value: g.get(), buckets: vec![], count: 0.0 },

@@ -1,0 +1,182 @@
+//! Label policy: per-label rules (allowlist, top-N, drop, length cap) that map raw label values
+//! to the values a family exposes, so cardinality stays bounded whatever the input.
+
+use crate::topn::TopN;
+use std::collections::HashSet;
+
+/// The value that folded label values become.
+pub const OTHER: &str = "__other__";
+/// The value every label of a family's overflow series carries once its series cap is reached.
+pub const OVERFLOW: &str = "__overflow__";
+
+/// Why a label value was folded (the `reason` label of `metricore_label_values_folded_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FoldReason {
+    Allowlist = 0,
+    TopN = 1,
+    Length = 2,
+    Overflow = 3,
+}
+
+impl FoldReason {
+    pub const ALL: [FoldReason; 4] = [FoldReason::Allowlist, FoldReason::TopN, FoldReason::Length, FoldReason::Overflow];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FoldReason::Allowlist => "allowlist",
+            FoldReason::TopN => "topn",
+            FoldReason::Length => "length",
+            FoldReason::Overflow => "overflow",
+        }
+    }
+}
+
+/// How top-N measures activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    /// Each sample counts 1 (histograms' default).
+    Samples,
+    /// Each sample counts its value, e.g. bytes (counters' default).
+    Value,
+}
+
+/// The rule for one label of one family.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LabelRule {
+    pub allow: Option<Vec<String>>,
+    pub top_n: Option<u32>,
+    pub drop: bool,
+    /// Values longer than this many characters are cut to this length.
+    pub max_length: Option<u32>,
+    pub hysteresis: f64,
+    pub weight: Option<Weight>,
+}
+
+impl LabelRule {
+    pub fn is_empty(&self) -> bool {
+        self.allow.is_none() && self.top_n.is_none() && !self.drop && self.max_length.is_none()
+    }
+}
+
+/// A family's policy: one rule per label (in label order) plus the top-N state of those labels.
+pub struct FamilyPolicy {
+    pub rules: Vec<LabelRule>,
+    allow_sets: Vec<Option<HashSet<String>>>,
+    /// One ranking per label that has `top_n`.
+    pub top: Vec<Option<TopN>>,
+}
+
+/// Raw label values mapped through the policy.
+pub struct Mapped {
+    pub values: Vec<String>,
+    /// Labels whose value was folded, and why.
+    pub folds: Vec<(usize, FoldReason)>,
+    /// True when a top-N label is currently outside its top N: the mapping may change at the
+    /// next re-rank, so JS must not cache the binding and must report every sample.
+    pub unstable: bool,
+}
+
+fn cut(value: &str, max_chars: usize) -> Option<String> {
+    value.char_indices().nth(max_chars).map(|(byte, _)| value[..byte].to_string())
+}
+
+impl FamilyPolicy {
+    pub fn new(rules: Vec<LabelRule>) -> FamilyPolicy {
+        let allow_sets = rules.iter().map(|r| r.allow.as_ref().map(|a| a.iter().cloned().collect())).collect();
+        let top = rules.iter().map(|r| r.top_n.map(|n| TopN::new(n as usize, r.hysteresis))).collect();
+        FamilyPolicy { rules, allow_sets, top }
+    }
+
+    pub fn is_dropped(&self, label: usize) -> bool {
+        self.rules.get(label).is_some_and(|r| r.drop)
+    }
+
+    pub fn has_top_n(&self) -> bool {
+        self.top.iter().any(Option::is_some)
+    }
+
+    /// Maps raw values: cut long ones, drop, allowlist, then top-N (using the current ranking).
+    pub fn map(&mut self, raw: &[String]) -> Mapped {
+        let mut mapped = Mapped { values: Vec::with_capacity(raw.len()), folds: Vec::new(), unstable: false };
+        for (i, value) in raw.iter().enumerate() {
+            let rule = &self.rules[i];
+            if rule.drop {
+                mapped.values.push(String::new());
+                continue;
+            }
+            let mut value = value.clone();
+            if let Some(shorter) = rule.max_length.and_then(|m| cut(&value, m as usize)) {
+                value = shorter;
+                mapped.folds.push((i, FoldReason::Length));
+            }
+            if let Some(allow) = &self.allow_sets[i] {
+                if !allow.contains(&value) {
+                    value = OTHER.to_string();
+                    mapped.folds.push((i, FoldReason::Allowlist));
+                }
+            }
+            if let Some(top) = self.top[i].as_mut() {
+                if value != OTHER && !top.admit_if_room(&value) {
+                    value = OTHER.to_string();
+                    mapped.folds.push((i, FoldReason::TopN));
+                    mapped.unstable = true;
+                }
+            }
+            mapped.values.push(value);
+        }
+        mapped
+    }
+
+    /// The raw values' top-N labels after cutting, for activity accounting.
+    pub fn ranked_values<'a>(&self, raw: &'a [String]) -> Vec<(usize, std::borrow::Cow<'a, str>)> {
+        self.top
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.is_some())
+            .map(|(i, _)| {
+                let v = &raw[i];
+                match self.rules[i].max_length.and_then(|m| cut(v, m as usize)) {
+                    Some(shorter) => (i, std::borrow::Cow::Owned(shorter)),
+                    None => (i, std::borrow::Cow::Borrowed(v.as_str())),
+                }
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn maps_allowlist_drop_and_length() {
+        let mut policy = FamilyPolicy::new(vec![
+            LabelRule { allow: Some(strings(&["main"])), ..Default::default() },
+            LabelRule { drop: true, ..Default::default() },
+            LabelRule { max_length: Some(3), ..Default::default() },
+        ]);
+        let m = policy.map(&strings(&["other-cache", "proj", "héllo"]));
+        assert_eq!(m.values, strings(&[OTHER, "", "hél"]));
+        assert_eq!(m.folds, vec![(0, FoldReason::Allowlist), (2, FoldReason::Length)]);
+        assert!(!m.unstable);
+        let m = policy.map(&strings(&["main", "x", "ab"]));
+        assert_eq!(m.values, strings(&["main", "", "ab"]));
+        assert!(m.folds.is_empty());
+    }
+
+    #[test]
+    fn top_n_admits_while_there_is_room_then_folds() {
+        let mut policy = FamilyPolicy::new(vec![LabelRule { top_n: Some(1), hysteresis: 0.25, ..Default::default() }]);
+        let m = policy.map(&strings(&["acme"]));
+        assert_eq!(m.values, strings(&["acme"]));
+        assert!(!m.unstable);
+        let m = policy.map(&strings(&["globex"]));
+        assert_eq!(m.values, strings(&[OTHER]));
+        assert_eq!(m.folds, vec![(0, FoldReason::TopN)]);
+        assert!(m.unstable);
+    }
+}
