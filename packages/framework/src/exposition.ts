@@ -35,6 +35,7 @@ export interface PromClientRegistryLike {
   metrics(): Promise<string>;
   readonly contentType: string;
   setContentType(contentType: any): void;
+  getMetricsAsArray?(): Array<{ name: string; type?: string }>;
 }
 
 /** promClientText: an attached prom-client registry's body in `format` (switching its content type for the call). */
@@ -42,11 +43,15 @@ export async function promClientText(registry: PromClientRegistryLike, format: E
   const wanted = format === 'openmetrics' ? 'application/openmetrics-text; version=1.0.0; charset=utf-8' : 'text/plain; version=0.0.4; charset=utf-8';
   const original = registry.contentType;
   if (original === wanted) return stripEof(await registry.metrics());
+  // prom-client's OpenMetrics render strips `_total` from its counters' names in place, which
+  // would break every later text render of that registry: put the names back afterwards.
+  const names = (registry.getMetricsAsArray?.() ?? []).map((metric) => [metric, metric.name] as const);
   registry.setContentType(wanted);
   try {
     return stripEof(await registry.metrics());
   } finally {
     registry.setContentType(original);
+    for (const [metric, name] of names) metric.name = name;
   }
 }
 
