@@ -4,7 +4,7 @@
  */
 import type { Collector, CollectorContext } from '../collector.js';
 import { readMemoryLimit } from '../memory-limit.js';
-import { HAS_PROCFS, readStatus } from '../proc-files.js';
+import { HAS_PROCFS, parseStatus, ProcFile } from '../proc-files.js';
 import { cachedFor, LIMITS_REFRESH_MS } from './cached.js';
 
 /** memoryCollector: process_resident_memory_bytes, process_virtual_memory_bytes, process_heap_bytes, process_memory_limit_bytes. */
@@ -27,13 +27,16 @@ export function memoryCollector(ctx: CollectorContext): Collector {
   }
   const virtual = host.gauge({ name: ctx.name('process_virtual_memory_bytes'), help: 'Virtual memory size in bytes.', unit: 'bytes' });
   const heap = host.gauge({ name: ctx.name('process_heap_bytes'), help: 'Process heap size in bytes.', unit: 'bytes' });
+  const statusFile = new ProcFile('/proc/self/status');
   return {
     async collect() {
-      const [status, max] = await Promise.all([readStatus(), readLimit()]);
+      const [text, max] = await Promise.all([statusFile.read(), readLimit()]);
+      const status = parseStatus(text);
       rss.set(status.rss);
       virtual.set(status.virtual);
       heap.set(status.data);
       limit.set(max);
     },
+    close: () => statusFile.close(),
   };
 }
