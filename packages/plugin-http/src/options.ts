@@ -48,7 +48,7 @@ export interface HttpMetricsOptions {
   ignoreRoutes?: readonly string[];
   /** activeRequests: keep the in-flight gauge (by method). Default true. */
   activeRequests?: boolean;
-  /** bodySizes: also record request and response body sizes (from Content-Length). Default false. */
+  /** bodySizes: also record request body sizes (Content-Length) and response body sizes (bytes written). Default false. */
   bodySizes?: boolean;
   /** sizeBuckets: body-size histogram bounds in bytes. Default 100 B to 100 MB by 10x. */
   sizeBuckets?: readonly number[];

@@ -8,9 +8,11 @@
  * router hands out unchanged, so its hash is cached; adapters that know the route up front skip
  * it), one array index by method, one Map.get by numeric status, and one buffered observe. No string
  * is built per request: label values are interned once, when a series is first bound.
+ * The opt-in body sizes add two instance properties on `res` and a byte count per write.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GaugeChild, Histogram, HistogramChild, Gauge, MetricsHost } from '@metricore/framework';
+import { bodyBytes, countBodyBytes } from './body-bytes.js';
 import { METHODS, methodIndex } from './methods.js';
 import { ABORTED_STATUS, NAMINGS, OTHER_ROUTE, UNMATCHED_ROUTE } from './names.js';
 import type { ResolvedOptions } from './options.js';
@@ -93,8 +95,8 @@ export class HttpTracker {
     }
     if (options.bodySizes) {
       const size = { labelNames, buckets: options.sizeBuckets, unit: 'bytes' };
-      this.requestSize = host.histogram({ name: p + n.requestSize, help: 'Size of HTTP request bodies (Content-Length), by matched route.', ...size });
-      this.responseSize = host.histogram({ name: p + n.responseSize, help: 'Size of HTTP response bodies (Content-Length), by matched route.', ...size });
+      this.requestSize = host.histogram({ name: p + n.requestSize, help: 'Size of HTTP request bodies in bytes (Content-Length; 0 without a body), by matched route.', ...size });
+      this.responseSize = host.histogram({ name: p + n.responseSize, help: 'Size of HTTP response bodies in bytes, as written (streamed bodies included), by matched route.', ...size });
     }
     this.ignoredPaths = new Set(options.ignoreRoutes);
     for (const route of options.ignoreRoutes) this.routes.set(route, new RouteEntry(route, true));
@@ -124,6 +126,7 @@ export class HttpTracker {
     const method = methodIndex(req.method);
     tracked[kTiming] = new Timing(this, performance.now(), method, entry, resolver, subject);
     res.on('close', onClose);
+    if (this.requestSize !== undefined) countBodyBytes(res);
     if (this.active !== undefined) (this.activeChildren[method] ?? this.bindActive(method)).inc();
   }
 
@@ -185,10 +188,12 @@ export class HttpTracker {
   }
 
   private observeSizes(series: Series, res: ServerResponse, status: number): void {
-    const requestLength = Number(res.req?.headers['content-length']);
-    if (requestLength >= 0) series.requestSize!.observe(requestLength);
-    if (status === ABORTED_KEY) return;
-    const responseLength = Number(res.getHeader('content-length'));
-    if (responseLength >= 0) series.responseSize!.observe(responseLength);
+    const headers = res.req?.headers;
+    if (headers !== undefined) {
+      // Content-Length when sent; no length and no chunked encoding means no body; a chunked upload's size is unknown.
+      const length = headers['content-length'] !== undefined ? Number(headers['content-length']) : headers['transfer-encoding'] === undefined ? 0 : NaN;
+      if (length >= 0) series.requestSize!.observe(length);
+    }
+    if (status !== ABORTED_KEY) series.responseSize!.observe(bodyBytes(res));
   }
 }
