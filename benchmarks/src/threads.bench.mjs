@@ -1,0 +1,65 @@
+/**
+ * threads: 1 and 2 worker_threads recording into one family (one shared series), throughput and
+ * exactness. Each repetition sends `run` to every worker at once and times until all answered
+ * `done`. After the repetitions the workers flush and the main thread scrapes: `_count` must
+ * equal every observation recorded and `_sum` the exact expected sum (up to float rounding).
+ * prom-client and its forks keep metrics in one thread's heap, so they have no row here.
+ */
+import { Worker } from 'node:worker_threads';
+import { MetricsHost } from '@metricore/framework';
+import { scrapeHost } from '@metricore/framework/testing';
+import { BUCKETS, VALUE_COUNT, logUniformValues } from './lib/inputs.mjs';
+import { log, runScenario } from './lib/scenario.mjs';
+import { summarize } from './lib/stats.mjs';
+
+const once = (worker, expected) =>
+  new Promise((resolve, reject) => {
+    const onMessage = (m) => {
+      if (m !== expected) return;
+      worker.off('message', onMessage);
+      resolve();
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+  });
+
+async function threads({ quick }) {
+  const ops = quick ? VALUE_COUNT * 4 : VALUE_COUNT * 128; // 8,388,608 per thread per repetition
+  const reps = 5;
+  const values = logUniformValues();
+  let cycleSum = 0;
+  for (const v of values) cycleSum += v;
+  const rows = [];
+  for (const count of [1, 2]) {
+    const registry = `bench-threads-${count}`;
+    const metric = 'bench_threads_duration_seconds';
+    const workers = [];
+    for (let i = 0; i < count; i++) {
+      const worker = new Worker(new URL('./lib/thread-worker.mjs', import.meta.url), { workerData: { registry, metric, ops } });
+      await once(worker, 'ready');
+      workers.push(worker);
+    }
+    const opsPerSecond = [];
+    for (let r = 0; r < reps + 1; r++) {
+      const started = performance.now();
+      await Promise.all(workers.map((w) => { const p = once(w, 'done'); w.postMessage('run'); return p; }));
+      const seconds = (performance.now() - started) / 1000;
+      if (r > 0) opsPerSecond.push((ops * count) / seconds); // repetition 0 is the warm-up
+    }
+    await Promise.all(workers.map((w) => { const p = once(w, 'flushed'); w.postMessage('flush'); return p; }));
+    const host = new MetricsHost({ registry });
+    host.histogram({ name: metric, help: 'threads scenario', labelNames: ['route'], buckets: BUCKETS });
+    const { count: scraped, sum } = (await scrapeHost(host)).histogram(metric, { route: '/shared' });
+    const expectedCount = ops * count * (reps + 1);
+    const expectedSum = cycleSum * (ops / VALUE_COUNT) * count * (reps + 1);
+    const exact = scraped === expectedCount && Math.abs(sum - expectedSum) <= 1e-9 * expectedSum;
+    await Promise.all(workers.map((w) => w.terminate()));
+    await host.close();
+    const row = { threads: count, opsPerSecond: summarize(opsPerSecond), nsPerOpPerThread: summarize(opsPerSecond.map((o) => (1e9 * count) / o)), expectedCount, scrapedCount: scraped, expectedSum, scrapedSum: sum, exact };
+    log(`threads ${count}: ${(row.opsPerSecond.median / 1e6).toFixed(1)} M obs/s, count ${scraped}/${expectedCount}, exact ${exact}`);
+    rows.push(row);
+  }
+  return { opsPerThread: ops, reps, rows, speedup: rows[1].opsPerSecond.median / rows[0].opsPerSecond.median };
+}
+
+runScenario('threads', threads);
