@@ -301,19 +301,24 @@ impl Family {
             });
         }
         let mut state = self.lock();
-        let (mapped, unstable) = self.map_values(&mut state, values);
+        // An unstable (top-N folded) binding counts its folds per sample, in `record_folded`.
+        let (mapped, unstable) = self.map_values(&mut state, values, false);
         if unstable {
             return Ok(handle::FOLDED);
         }
         let labels = self.escaped_labels(&state, &mapped);
-        self.bind_labels(&mut state, table, labels, Some(values))
+        self.bind_labels(&mut state, table, labels, Some(&mapped))
     }
 
-    fn map_values(&self, state: &mut Interned, values: &[String]) -> (Vec<String>, bool) {
+    /// Maps values through the policy and counts the folds (always when `per_sample`, else only
+    /// for a stable binding, which JS caches and so binds once).
+    fn map_values(&self, state: &mut Interned, values: &[String], per_sample: bool) -> (Vec<String>, bool) {
         let Some(policy) = state.policy.as_mut() else { return (values.to_vec(), false) };
         let mapped = policy.map(values);
-        for &(label, reason) in &mapped.folds {
-            self.count_fold(label, reason);
+        if per_sample || !mapped.unstable {
+            for &(label, reason) in &mapped.folds {
+                self.count_fold(label, reason);
+            }
         }
         (mapped.values, mapped.unstable)
     }
@@ -325,7 +330,7 @@ impl Family {
         state: &mut Interned,
         table: &SeriesTable,
         labels: String,
-        raw: Option<&[String]>,
+        mapped: Option<&[String]>,
     ) -> Result<u32, CoreError> {
         if let Some(&handle) = state.by_labels.get(labels.as_str()) {
             return Ok(handle);
@@ -341,7 +346,7 @@ impl Family {
             state.overflow = Some(handle);
             return Ok(handle);
         }
-        self.create(state, table, labels, raw)
+        self.create(state, table, labels, mapped)
     }
 
     fn create(
@@ -349,12 +354,19 @@ impl Family {
         state: &mut Interned,
         table: &SeriesTable,
         labels: String,
-        raw: Option<&[String]>,
+        mapped: Option<&[String]>,
     ) -> Result<u32, CoreError> {
         // One copy of the escaped labels, shared by the interning map and the series.
         let labels: Arc<str> = Arc::from(labels);
-        let ranked: Vec<(usize, Box<str>)> = match (state.policy.as_ref(), raw) {
-            (Some(p), Some(raw)) => p.ranked_values(raw).into_iter().map(|(i, v)| (i, Box::from(v.as_ref()))).collect(),
+        // The series' own top-N values: its activity counts for them at each re-rank. A folded
+        // (`__other__`) value ranks nothing: its samples were counted per value when recorded.
+        let ranked: Vec<(usize, Box<str>)> = match (state.policy.as_ref(), mapped) {
+            (Some(p), Some(mapped)) => p
+                .ranked_values(mapped)
+                .into_iter()
+                .filter(|(_, v)| v != OTHER && v != OVERFLOW)
+                .map(|(i, v)| (i, Box::from(v.as_ref())))
+                .collect(),
             _ => Vec::new(),
         };
         let handle = if let Some(slot) = state.free.pop() {
@@ -403,9 +415,9 @@ impl Family {
                 }
             }
         }
-        let (mapped, _) = self.map_values(&mut state, values);
+        let (mapped, _) = self.map_values(&mut state, values, true);
         let labels = self.escaped_labels(&state, &mapped);
-        self.bind_labels(&mut state, table, labels, Some(values)).map(Some)
+        self.bind_labels(&mut state, table, labels, Some(&mapped)).map(Some)
     }
 
     /// Resolves a stale handle (its series was evicted): revives the label set it was bound to,

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { errors } from './errors.js';
 import { parseOptions } from './options.js';
+import { DEFAULT_MAX_SERIES, parseDuration, parseLabelPolicy, parseMaxSeries, type Duration, type LabelPolicy } from './policy.js';
 
 /** MetricKind: the three metric types metricore stores. */
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
@@ -20,6 +21,12 @@ export interface MetricDefinition<L extends string = string> {
   buckets?: readonly number[];
   /** Unit (e.g. `seconds`, `bytes`); the name must end with `_<unit>` (before `_total`). */
   unit?: string;
+  /** Label policy rules for this family, overriding the host's rule of the same label. */
+  labelPolicy?: LabelPolicy;
+  /** Series beyond this many fold into one `__overflow__` series. Default 10,000. */
+  maxSeries?: number;
+  /** Evict series not recorded into for this long (ms, or "15m"). Default: never. */
+  ttl?: Duration;
 }
 
 /** FullDefinition: a definition as it flows through the `define` hook: type and defaults filled in. */
@@ -30,6 +37,11 @@ export interface FullDefinition {
   labelNames: string[];
   buckets: number[];
   unit?: string;
+  /** The family's own label rules (host rules apply to the other labels). */
+  labelPolicy: LabelPolicy;
+  maxSeries: number;
+  /** Idle TTL in milliseconds, if any. */
+  ttlMs?: number;
 }
 
 /** DEFAULT_BUCKETS: prom-client's default histogram bounds, in seconds. */
@@ -51,6 +63,10 @@ const definitionSchema = z
     // Not z.number(): it rejects NaN and ±Infinity, which get the buckets error (RangeError) below.
     buckets: z.array(z.custom<number>((v) => typeof v === 'number', 'expected a number')).optional(),
     unit: z.string().min(1).optional(),
+    labelPolicy: z.unknown().optional(),
+    maxSeries: z.unknown().optional(),
+    ttl: z.unknown().optional(),
+    ttlMs: z.unknown().optional(),
   })
   .passthrough();
 
@@ -85,5 +101,11 @@ export function normalizeDefinition(kind: MetricKind, input: MetricDefinition): 
     const base = kind === 'counter' ? def.name.replace(/_total$/, '') : def.name;
     if (!base.endsWith(`_${def.unit}`)) throw errors.invalidUnit(def.name, def.unit);
   }
-  return { kind, name: def.name, help: def.help, labelNames, buckets, unit: def.unit };
+  const where = `metric "${def.name}"`;
+  const labelPolicy = parseLabelPolicy(def.labelPolicy, where);
+  const maxSeries = def.maxSeries === undefined ? DEFAULT_MAX_SERIES : parseMaxSeries(def.maxSeries, where);
+  // A define tap hands back a FullDefinition, whose TTL is already in ms.
+  const ttlMs =
+    def.ttl !== undefined ? parseDuration(def.ttl, where, 'ttl') : def.ttlMs !== undefined ? parseDuration(def.ttlMs, where, 'ttlMs') : undefined;
+  return { kind, name: def.name, help: def.help, labelNames, buckets, unit: def.unit, labelPolicy, maxSeries, ttlMs };
 }

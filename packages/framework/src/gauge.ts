@@ -7,7 +7,7 @@ import { record, SET_FLAG } from './recorder.js';
 
 /** GaugeChild: a gauge series bound to one label set. Each call costs a buffer append. */
 export class GaugeChild {
-  constructor(readonly handle: number) {}
+  constructor(public handle: number) {}
 
   /** set: sets the value; NaN and ±Infinity are dropped and counted. */
   set(value: number): void {
@@ -44,6 +44,11 @@ export class GaugeChild {
 export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
   protected makeChild(handle: number): GaugeChild {
     return new GaugeChild(handle);
+  }
+
+  protected makeFoldedChild(): GaugeChild {
+    // Gauges cannot use top-N (checked at definition), so the core never folds them this way.
+    throw new Error(`metric "${this.name}": a gauge binding came back folded by top-N`);
   }
 
   /** set: `set(v)` or `set(labels, v)`. */

@@ -3,11 +3,12 @@
  */
 import { Metric } from './metric.js';
 import type { Labels } from './labels.js';
-import { record } from './recorder.js';
+import { native } from './native.js';
+import { record, thread } from './recorder.js';
 
 /** HistogramChild: a histogram series bound to one label set. `observe` costs a buffer append. */
 export class HistogramChild {
-  constructor(readonly handle: number) {}
+  constructor(public handle: number) {}
 
   /** observe: records `value`; NaN and ±Infinity are dropped and counted, never thrown. */
   observe(value: number): void {
@@ -25,6 +26,29 @@ export class HistogramChild {
   }
 }
 
+/** FoldedHistogramChild: a label set top-N folds right now; each observation is a napi call carrying its values. */
+class FoldedHistogramChild extends HistogramChild {
+  constructor(
+    private readonly familyId: number,
+    private readonly values: string[],
+  ) {
+    super(0);
+  }
+
+  override observe(value: number): void {
+    native.recordFolded(this.familyId, thread, this.values, value);
+  }
+
+  override startTimer(): () => number {
+    const start = performance.now();
+    return () => {
+      const seconds = (performance.now() - start) / 1000;
+      this.observe(seconds);
+      return seconds;
+    };
+  }
+}
+
 /** Histogram: a histogram family; safe to use from any worker thread (families are process-wide). */
 export class Histogram<L extends string = string> extends Metric<HistogramChild, L> {
   /** buckets: the upper bounds, without `+Inf`. */
@@ -34,6 +58,10 @@ export class Histogram<L extends string = string> extends Metric<HistogramChild,
 
   protected makeChild(handle: number): HistogramChild {
     return new HistogramChild(handle);
+  }
+
+  protected makeFoldedChild(values: string[]): HistogramChild {
+    return new FoldedHistogramChild(this.familyId, values);
   }
 
   /** observe: records into the unlabelled series, or the series of `labels`. Bad labels are counted and dropped. */

@@ -42,7 +42,7 @@ export function createHooks() {
     /** define: every metric definition passes here before registration; a tap may return an adjusted definition. */
     define: new SyncWaterfallHook<[FullDefinition]>(['definition']),
     /** registered: after a metric family is registered (or found identical) in the native core. */
-    registered: new SyncHook<[Metric<unknown>]>(['metric']),
+    registered: new SyncHook<[Metric]>(['metric']),
     // scrape
     /** collect: before each render; taps set scrape-time values (queries, process stats). Timed out after collectTimeoutMs. */
     collect: new AsyncParallelHook<[CollectContext]>(['context']),

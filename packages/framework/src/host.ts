@@ -17,10 +17,13 @@ import { isolateHook, PluginErrors, type Logger } from './isolation.js';
 import type { Metric } from './metric.js';
 import { native } from './native.js';
 import { parseOptions } from './options.js';
+import { parseLabelPolicy, resolveLimits, type LabelPolicy } from './policy.js';
 import { checkPlugin, type Plugin } from './plugin.js';
 import { DEFAULT_FLUSH_INTERVAL_MS, flushRecorded, setFlushInterval } from './recorder.js';
 
 const require = createRequire(import.meta.url);
+/** How often the host asks the core to re-rank top-N labels and evict idle series. */
+const UPKEEP_INTERVAL_MS = 1000;
 /** FRAMEWORK_VERSION: this package's version, checked against plugins' `framework` ranges. */
 export const FRAMEWORK_VERSION: string = require('../package.json').version;
 
@@ -38,6 +41,8 @@ export interface MetricsHostOptions {
   endpoint?: EndpointOptions;
   /** logger: where plugin failures are reported. Default console. */
   logger?: Logger;
+  /** labelPolicy: rules keyed by label name, applied to every family carrying that label (see docs/label-policy.md). */
+  labelPolicy?: LabelPolicy;
 }
 
 const hostOptionsSchema = z
@@ -47,6 +52,7 @@ const hostOptionsSchema = z
     flushIntervalMs: z.number().int().min(1).max(60_000).optional(),
     collectTimeoutMs: z.number().int().min(1).optional(),
     endpoint: endpointOptionsSchema.optional(),
+    labelPolicy: z.unknown().optional(),
     logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).warn === 'function', 'expected an object with a warn(message) method').optional(),
   })
   .strict();
@@ -72,8 +78,10 @@ export class MetricsHost {
   private readonly promClientRegistries: PromClientRegistryLike[] = [];
   /** Families defined while a plugin was applying, by plugin: left out when its collector fails. */
   private readonly familiesByPlugin = new Map<string, Set<number>>();
-  private readonly metricsByName = new Map<string, Metric<unknown>>();
+  private readonly metricsByName = new Map<string, Metric>();
   private applyingPlugin: string | undefined;
+  private readonly labelPolicy: LabelPolicy;
+  private readonly upkeep: NodeJS.Timeout;
   private server: Server | undefined;
   private closed = false;
 
@@ -86,6 +94,10 @@ export class MetricsHost {
       endpoint: parsed.endpoint ?? {},
     };
     setFlushInterval(parsed.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
+    this.labelPolicy = parseLabelPolicy(parsed.labelPolicy, 'MetricsHost');
+    // Top-N re-ranking and TTL eviction run in the core; once a second is far below their intervals.
+    this.upkeep = setInterval(() => this.maintain(), UPKEEP_INTERVAL_MS);
+    this.upkeep.unref();
 
     const errorCounter = this.counter({
       name: 'metricore_plugin_errors_total',
@@ -122,25 +134,37 @@ export class MetricsHost {
 
   /** counter: defines (or finds the identical) counter family. Throws a coded TypeError/RangeError for a bad definition. */
   counter<L extends string = string>(definition: MetricDefinition<L>): Counter<L> {
-    return this.define('counter', definition, (d) => new Counter<L>(d, this.registry));
+    return this.define('counter', definition, (d) => new Counter<L>(d, this.registry, this.limitsOf(d)));
   }
 
   /** gauge: defines (or finds the identical) gauge family. */
   gauge<L extends string = string>(definition: MetricDefinition<L>): Gauge<L> {
-    return this.define('gauge', definition, (d) => new Gauge<L>(d, this.registry));
+    return this.define('gauge', definition, (d) => new Gauge<L>(d, this.registry, this.limitsOf(d)));
   }
 
   /** histogram: defines (or finds the identical) histogram family. Buckets default to DEFAULT_BUCKETS. */
   histogram<L extends string = string>(definition: MetricDefinition<L>): Histogram<L> {
-    return this.define('histogram', definition, (d) => new Histogram<L>(d, this.registry));
+    return this.define('histogram', definition, (d) => new Histogram<L>(d, this.registry, this.limitsOf(d)));
+  }
+
+  private limitsOf(d: FullDefinition) {
+    return resolveLimits(d.name, d.kind, d.labelNames, this.labelPolicy, d.labelPolicy, d.maxSeries, d.ttlMs);
+  }
+
+  /** maintain: re-ranks top-N labels and evicts idle series now (also runs every second), then prunes child caches. */
+  maintain(): void {
+    if (this.closed) return;
+    flushRecorded();
+    native.maintain(this.registry);
+    for (const metric of this.metricsByName.values()) metric.prune();
   }
 
   /** getMetric: the metric this host defined under `name`, if any. */
-  getMetric(name: string): Metric<unknown> | undefined {
+  getMetric(name: string): Metric | undefined {
     return this.metricsByName.get(name);
   }
 
-  private define<M extends Metric<unknown>>(kind: MetricKind, input: MetricDefinition, make: (d: FullDefinition) => M): M {
+  private define<M extends Metric>(kind: MetricKind, input: MetricDefinition, make: (d: FullDefinition) => M): M {
     const normalized = normalizeDefinition(kind, input);
     const adjusted = this.hooks.define.call(normalized) ?? normalized;
     const definition = adjusted === normalized ? normalized : normalizeDefinition(kind, adjusted);
@@ -155,7 +179,7 @@ export class MetricsHost {
       owned.add(metric.familyId);
       this.familiesByPlugin.set(this.applyingPlugin, owned);
     }
-    this.hooks.registered.call(metric as Metric<unknown>);
+    this.hooks.registered.call(metric as Metric);
     return metric as M;
   }
 
@@ -230,6 +254,7 @@ export class MetricsHost {
     if (this.closed) return;
     flushRecorded();
     this.closed = true;
+    clearInterval(this.upkeep);
     const server = this.server;
     this.server = undefined;
     if (server) {

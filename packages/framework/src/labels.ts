@@ -8,6 +8,12 @@
  */
 import { errors, fromNativeError } from './errors.js';
 import { native } from './native.js';
+import { FOLDED } from './recorder.js';
+
+/** BoundChild: what every child has: the native handle it records with (updated if its series is revived). */
+export interface BoundChild {
+  handle: number;
+}
 
 /** LabelValue: what a label value may be; numbers are converted with `String()`. */
 export type LabelValue = string | number;
@@ -25,19 +31,58 @@ function compileLookup<C>(labelNames: readonly string[]): Lookup<C> {
 }
 
 /** LabelBinder: the per-family cache from label values to bound children. */
-export class LabelBinder<C> {
+export class LabelBinder<C extends BoundChild> {
   private readonly root = new Map<unknown, unknown>();
   private readonly lookup: Lookup<C>;
   /** The one child of a family without labels. */
   private unlabelled: C | undefined;
+  /** Cached children with their key path, kept only for families with a TTL (to prune them). */
+  private readonly entries: Array<{ path: readonly unknown[]; child: C }> | undefined;
 
   constructor(
     private readonly metric: string,
     private readonly familyId: number,
     readonly labelNames: readonly string[],
     private readonly makeChild: (handle: number) => C,
+    private readonly makeFoldedChild: (values: string[]) => C,
+    evicts: boolean,
   ) {
     this.lookup = compileLookup<C>(labelNames);
+    this.entries = evicts ? [] : undefined;
+  }
+
+  /**
+   * prune: after the core evicted idle series, forgets their cached children (a child the
+   * application still holds revives its series when it records) and follows revived handles.
+   */
+  prune(): void {
+    const entries = this.entries;
+    if (entries === undefined || entries.length === 0) return;
+    const live = native.resolveHandles(this.familyId, Uint32Array.from(entries, (e) => e.child.handle));
+    let kept = 0;
+    entries.forEach((entry, i) => {
+      if (live[i] === 0) {
+        this.forget(entry.path);
+      } else {
+        entry.child.handle = live[i];
+        entries[kept++] = entry;
+      }
+    });
+    entries.length = kept;
+  }
+
+  private forget(path: readonly unknown[]): void {
+    if (path.length === 0) {
+      this.unlabelled = undefined;
+      return;
+    }
+    let m = this.root;
+    for (let i = 0; i < path.length - 1; i++) {
+      const next = m.get(path[i]) as Map<unknown, unknown> | undefined;
+      if (next === undefined) return;
+      m = next;
+    }
+    m.delete(path[path.length - 1]);
   }
 
   /** fromObject: the child for a label object; throws a coded error for bad labels. */
@@ -81,7 +126,10 @@ export class LabelBinder<C> {
     } catch (err) {
       throw fromNativeError(this.metric, err);
     }
+    // Top-N folds this label set right now: the ranking may change, so nothing is cached.
+    if (handle >= FOLDED && handle < 2 * FOLDED) return this.makeFoldedChild(strings);
     const child = this.makeChild(handle);
+    this.entries?.push({ path: [...values], child });
     if (values.length === 0) return child;
     let m = this.root;
     values.forEach((v, i) => {

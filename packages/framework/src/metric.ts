@@ -3,11 +3,12 @@
  */
 import type { FullDefinition } from './definition.js';
 import { fromNativeError } from './errors.js';
-import { LabelBinder, type Labels } from './labels.js';
+import { LabelBinder, type BoundChild, type Labels } from './labels.js';
 import { native } from './native.js';
+import type { NativeLimits } from './policy.js';
 
 /** Metric: the base of Counter, Gauge and Histogram. */
-export abstract class Metric<C, L extends string = string> {
+export abstract class Metric<C extends BoundChild = BoundChild, L extends string = string> {
   /** name: the metric name. */
   readonly name: string;
   /** help: the HELP text. */
@@ -22,6 +23,7 @@ export abstract class Metric<C, L extends string = string> {
   constructor(
     readonly definition: FullDefinition,
     registry: string,
+    limits?: NativeLimits,
   ) {
     this.name = definition.name;
     this.help = definition.help;
@@ -35,14 +37,29 @@ export abstract class Metric<C, L extends string = string> {
         unit: definition.unit,
         labelNames: definition.labelNames,
         buckets: definition.kind === 'histogram' ? definition.buckets : undefined,
+        ...limits,
       });
     } catch (err) {
       throw fromNativeError(definition.name, err);
     }
-    this.binder = new LabelBinder(this.name, this.familyId, this.labelNames, (handle) => this.makeChild(handle));
+    this.binder = new LabelBinder(
+      this.name,
+      this.familyId,
+      this.labelNames,
+      (handle) => this.makeChild(handle),
+      (values) => this.makeFoldedChild(values),
+      definition.ttlMs !== undefined,
+    );
   }
 
   protected abstract makeChild(handle: number): C;
+  /** A child for a label set top-N folds right now: not cached, each sample goes to the core with its values. */
+  protected abstract makeFoldedChild(values: string[]): C;
+
+  /** prune: drops cached children of evicted series and follows revived ones (hosts call it after each upkeep). */
+  prune(): void {
+    this.binder.prune();
+  }
 
   /** labels: the cached child for a label object or positional values. Throws a coded error on bad labels. */
   labels(labels: Labels<L>): C;

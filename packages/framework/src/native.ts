@@ -14,6 +14,10 @@ export interface FamilyDefinitionNative {
   unit?: string;
   labelNames: string[];
   buckets?: number[];
+  labelRules?: Array<{ allow?: string[]; topN?: number; drop?: boolean; maxLength?: number; hysteresis?: number; weight?: string }>;
+  maxSeries?: number;
+  ttlMs?: number;
+  rerankIntervalMs?: number;
 }
 
 /** SeriesSnapshot: a series' values as the core reads them. */
@@ -31,6 +35,10 @@ export interface NativeCore {
   bindSeries(familyId: number, labelValues: string[]): number;
   applySamples(thread: number, samples: Float64Array, length: number): void;
   countRejected(familyId: number, reason: string): void;
+  recordFolded(familyId: number, thread: number, labelValues: string[], value: number): void;
+  maintain(registry: string): void;
+  resolveHandles(familyId: number, handles: Uint32Array): number[];
+  trackedValues(familyId: number): number;
   familySnapshot(familyId: number): SeriesSnapshot[];
   exponentialBuckets(start: number, factor: number, count: number): number[];
   linearBuckets(start: number, width: number, count: number): number[];

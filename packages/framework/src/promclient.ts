@@ -24,7 +24,7 @@ export interface PromClientMetricAdapter {
 }
 
 /** toPromClient: an adapter to register a metricore family in a prom-client Registry (`registry.registerMetric(adapter)`). */
-export function toPromClient(metric: Metric<unknown>): PromClientMetricAdapter {
+export function toPromClient(metric: Metric): PromClientMetricAdapter {
   const { name, help, kind, labelNames, buckets } = metric.definition;
   return {
     name,

@@ -18,7 +18,10 @@ export const SET_FLAG = 2 ** 31;
 
 const samples = new Float64Array(BATCH * 2);
 let length = 0;
-const thread = native.registerThread();
+/** thread: this JS thread's id in the core. */
+export const thread = native.registerThread();
+/** FOLDED: bit a binding carries when top-N folds the label set right now (see core-native handle.rs). */
+export const FOLDED = 2 ** 30;
 
 /** record: buffers one sample; costs a typed-array append. Never throws for bad values. */
 export function record(handle: number, value: number): void {
