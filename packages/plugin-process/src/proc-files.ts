@@ -44,7 +44,7 @@ export class ProcFile {
   async read(): Promise<string> {
     for (;;) {
       const n = await new Promise<number>((resolve, reject) => read(this.fd, this.buffer, 0, this.buffer.length, 0, (err, bytes) => (err ? reject(err) : resolve(bytes))));
-      if (n < this.buffer.length) return this.buffer.latin1Slice(0, n);
+      if (n < this.buffer.length) return this.buffer.toString('latin1', 0, n);
       this.buffer = Buffer.alloc(this.buffer.length * 2); // Did not fit: read again, whole.
     }
   }

@@ -59,6 +59,8 @@ describe('worker threads', () => {
     // A closed worker's heap reads 0 rather than a stale size (series cannot be removed yet).
     const after = await scrapeHost(h);
     expect(after.value('nodejs_heap_size_used_bytes', { thread: small.thread })).toBe(0);
+    expect(after.value('nodejs_heap_space_size_used_bytes', { space: 'old', thread: large.thread })).toBe(0);
+    expect(after.value('nodejs_heap_size_used_bytes', { thread: 'main' })).toBeGreaterThan(0);
   });
 
   it('explains a thread-label clash between hosts sharing a registry', async () => {

@@ -20,6 +20,7 @@ export function heapCollector(ctx: CollectorContext): Collector {
   const totalChild = total.labels(threadLabels);
   const usedChild = used.labels(threadLabels);
   const externalChild = external.labels(threadLabels);
+  const spaces = new Set<string>();
   return {
     collect() {
       const stats = getHeapStatistics();
@@ -28,7 +29,9 @@ export function heapCollector(ctx: CollectorContext): Collector {
       externalChild.set(stats.external_memory);
       for (const s of getHeapSpaceStatistics()) {
         // prom-client's label values: "new_space" → "new", "code_large_object_space" → "code_large_object".
-        const labels = { space: s.space_name.replace(/_space$/, ''), ...threadLabels };
+        const space = s.space_name.replace(/_space$/, '');
+        spaces.add(space);
+        const labels = { space, ...threadLabels };
         spaceTotal.labels(labels).set(s.space_size);
         spaceUsed.labels(labels).set(s.space_used_size);
         spaceAvailable.labels(labels).set(s.space_available_size);
@@ -39,6 +42,9 @@ export function heapCollector(ctx: CollectorContext): Collector {
       totalChild.set(0);
       usedChild.set(0);
       externalChild.set(0);
+      for (const space of spaces) {
+        for (const family of [spaceTotal, spaceUsed, spaceAvailable]) family.labels({ space, ...threadLabels }).set(0);
+      }
     },
   };
 }
