@@ -2,6 +2,7 @@
  * process: the process-wide and per-thread figures, checked against independent sources (the
  * kernel's /proc, libuv, V8) and against prom-client's collectDefaultMetrics() names and types.
  */
+import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { totalmem } from 'node:os';
@@ -178,6 +179,17 @@ describe('per-thread figures', () => {
     const ratio = second.value('nodejs_eventloop_utilization_ratio')!;
     expect(ratio).toBeGreaterThan(0.3);
     expect(ratio).toBeLessThan(0.8);
+  });
+});
+
+describe('exposition', () => {
+  it('passes promtool check metrics, except the prom-client name it keeps for dashboards', async () => {
+    const plugin = processMetrics({ children: { labelNames: ['job'] } });
+    const h = host({ plugins: [plugin] });
+    plugin.watchPid(process.pid, { job: 'self' });
+    const result = spawnSync('promtool', ['check', 'metrics'], { input: await h.metrics(), encoding: 'utf8' });
+    // prom-client names a gauge nodejs_active_resources_total; renaming it would break dashboards.
+    expect(result.stdout + result.stderr).toBe('nodejs_active_resources_total non-counter metrics should not have "_total" suffix\n');
   });
 });
 
