@@ -15,7 +15,7 @@ const child = fileURLToPath(new URL('./lib/memory-child.mjs', import.meta.url));
 
 async function memory({ quick }) {
   const sizes = quick ? [1000] : [10_000, 100_000];
-  const reps = 5;
+  const reps = quick ? 1 : 5;
   const rows = [];
   for (const size of sizes) {
     for (const name of PEER_NAMES) {

@@ -82,7 +82,7 @@ async function overHttp(url, reps, encoding) {
 }
 
 async function scrape({ quick }) {
-  const sizes = quick ? [100, 1000] : [1000, 10_000, 100_000];
+  const sizes = quick ? [200] : [1000, 10_000, 100_000];
   const httpSize = quick ? 1000 : 10_000;
   const reps = 5;
   const values = logUniformValues();

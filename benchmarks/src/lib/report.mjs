@@ -140,6 +140,27 @@ ${table(['threads', 'M observations/s (median)', 'min–max', 'ns per observatio
 `;
 }
 
+function httpSection(r) {
+  const rows = r.rows.map((row) => [row.framework === 'node' ? 'node:http' : row.framework, row.metrics === 'metricore' ? '**metricore plugin-http**' : row.metrics, fmt(row.reqPerSec.median, 0), `${fmt(row.reqPerSec.min, 0)}–${fmt(row.reqPerSec.max, 0)}`, row.metrics === 'none' ? '—' : `${row.changePercent >= 0 ? '+' : ''}${fmt(row.changePercent)}%`, fmt(row.p99Ms.median, 2)]);
+  return `## HTTP servers (wrk, hello world)
+
+\`wrk -t1 -c${r.connections} -d${r.seconds}s --latency\` on 127.0.0.1, ${r.reps} round-robin repetitions, each server in its own process (plugin-http: ${r.pluginHttp}). On 2 cores wrk and the server share the machine, so absolute req/s are low; compare within a framework.
+
+${table(['server', 'metrics', 'req/s (median)', 'min–max', 'vs no metrics', 'p99 ms (median)'], rows)}
+`;
+}
+
+function processSection(r) {
+  const prom = r.rows.find((row) => row.library.startsWith('prom-client'));
+  const rows = r.rows.map((row) => [row.library, fmt(row.totalMs.median, 2), range(row.totalMs, 2), fmt(row.blockedMs.median, 2), bytes(row.bytes), x(prom.totalMs.median / row.totalMs.median)]);
+  return `## Process metrics scrape
+
+Each library alone in its registry, ${r.reps} scrapes after a warm-up.
+
+${table(['collector', 'total median ms', 'min–max', 'loop blocked ms', 'body bytes', 'x faster than prom-client'], rows)}
+`;
+}
+
 function genericSection(title, r) {
   if (r.skipped) return `## ${title}\n\nNot measured: ${r.skipped}\n`;
   if (r.markdown) return `## ${title}\n\n${r.markdown}\n`;
@@ -173,6 +194,8 @@ export function renderMarkdown(results, { chartPath } = {}) {
     else if (name === 'scrape') parts.push(scrapeSection(r));
     else if (name === 'memory') parts.push(memorySection(r));
     else if (name === 'threads') parts.push(threadsSection(r));
+    else if (name === 'http') parts.push(httpSection(r));
+    else if (name === 'process') parts.push(processSection(r));
     else parts.push(genericSection(TITLES[name] ?? name, r));
   }
   return parts.join('\n');

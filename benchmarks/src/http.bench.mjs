@@ -1,0 +1,88 @@
+/**
+ * http: req/s and p99 latency of hello-world servers (node:http, Express 5, Fastify 5) without
+ * metrics, with metricore's plugin-http, and with each framework's usual prom-client integration
+ * (a hand-written histogram, express-prom-bundle, fastify-metrics), driven by wrk on 127.0.0.1.
+ *
+ * Every server runs in its own child process and all are started first; then each repetition
+ * runs wrk once against every server in turn (round-robin, so drift on a shared machine spreads
+ * over all variants rather than landing on one). wrk runs for a bounded time (5 s, quick 1 s).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { packageVersion } from './lib/system.mjs';
+import { log, runScenario } from './lib/scenario.mjs';
+import { summarize } from './lib/stats.mjs';
+
+const serverScript = fileURLToPath(new URL('./lib/http-server.mjs', import.meta.url));
+
+const VARIANTS = [
+  ['node', 'none'],
+  ['node', 'metricore'],
+  ['node', 'prom-client'],
+  ['express', 'none'],
+  ['express', 'metricore'],
+  ['express', 'express-prom-bundle'],
+  ['fastify', 'none'],
+  ['fastify', 'metricore'],
+  ['fastify', 'fastify-metrics'],
+];
+
+function startServer(framework, metrics) {
+  const child = spawn(process.execPath, [serverScript, framework, metrics], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`server ${framework}/${metrics} exited with code ${code}`)));
+    createInterface({ input: child.stdout }).once('line', (line) => resolve({ child, port: JSON.parse(line).port }));
+  });
+}
+
+/** wrk: one bounded run; returns req/s and p99 in ms (parsed from `--latency` output). */
+function wrk(port, seconds) {
+  const out = execFileSync('wrk', ['-t1', '-c32', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const reqPerSec = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
+  const [, value, unit] = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
+  const p99Ms = Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit];
+  if (/Non-2xx/.test(out)) throw new Error(`wrk saw non-2xx answers on port ${port}:\n${out}`);
+  return { reqPerSec, p99Ms };
+}
+
+async function http({ quick }) {
+  try {
+    execFileSync('wrk', ['--version'], { stdio: 'ignore' });
+  } catch (error) {
+    // wrk --version exits 1 but runs; only a missing binary is a problem.
+    if (error.code === 'ENOENT') return { skipped: 'wrk is not installed (Debian package "wrk")' };
+  }
+  const pluginBuilt = packageVersion('@metricore/plugin-http') !== null && existsSync(fileURLToPath(new URL('../../packages/plugin-http/dist/index.js', import.meta.url)));
+  const variants = VARIANTS.filter(([, m]) => m !== 'metricore' || pluginBuilt);
+  const seconds = quick ? 1 : 5;
+  const reps = quick ? 1 : 5;
+  const servers = [];
+  try {
+    for (const [framework, metrics] of variants) servers.push({ framework, metrics, ...(await startServer(framework, metrics)), samples: [] });
+    if (!quick) for (const s of servers) wrk(s.port, 1); // warm-up (JIT, connection pools)
+    for (let r = 0; r < reps; r++) {
+      for (const s of servers) {
+        s.samples.push(wrk(s.port, seconds));
+        log(`http ${s.framework}/${s.metrics} rep ${r + 1}: ${s.samples.at(-1).reqPerSec.toFixed(0)} req/s, p99 ${s.samples.at(-1).p99Ms.toFixed(2)} ms`);
+      }
+    }
+  } finally {
+    for (const s of servers) s.child.kill();
+  }
+  const rows = servers.map((s) => ({
+    framework: s.framework,
+    metrics: s.metrics,
+    reqPerSec: summarize(s.samples.map((x) => x.reqPerSec)),
+    p99Ms: summarize(s.samples.map((x) => x.p99Ms)),
+  }));
+  for (const row of rows) {
+    const base = rows.find((b) => b.framework === row.framework && b.metrics === 'none');
+    row.baselineReqPerSec = base.reqPerSec.median;
+    row.changePercent = ((row.reqPerSec.median - base.reqPerSec.median) / base.reqPerSec.median) * 100;
+  }
+  return { seconds, reps, connections: 32, rows, pluginHttp: pluginBuilt ? 'measured' : 'not built: metricore rows left out' };
+}
+
+runScenario('http', http);

@@ -1,0 +1,77 @@
+/**
+ * http-server: one hello-world server of the HTTP scenario, in its own process.
+ *
+ * `node http-server.mjs <framework> <metrics>` with framework node|express|fastify and metrics
+ * none|metricore|prom-client|express-prom-bundle|fastify-metrics; listens on 127.0.0.1:0 and
+ * prints `{"port": N}` on stdout. Each variant is set up the way its documentation shows.
+ */
+import { createServer } from 'node:http';
+
+const [framework, metrics] = process.argv.slice(2);
+const HELLO = 'hello world';
+
+async function metricorePlugin() {
+  const { MetricsHost } = await import('@metricore/framework');
+  const { default: httpMetrics } = await import('@metricore/plugin-http');
+  const http = httpMetrics();
+  const host = new MetricsHost({ plugins: [http] });
+  return { http, host };
+}
+
+async function nodeServer() {
+  const hello = (req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(HELLO);
+  };
+  if (metrics === 'none') return createServer(hello);
+  if (metrics === 'metricore') {
+    const { http } = await metricorePlugin();
+    return createServer(http.wrap(hello, '/'));
+  }
+  if (metrics === 'prom-client') {
+    // The hand-written histogram prom-client's README suggests for a bare node:http server.
+    const client = (await import('prom-client')).default;
+    const histogram = new client.Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['method', 'route', 'status_code'],
+    });
+    return createServer((req, res) => {
+      const end = histogram.startTimer();
+      res.once('finish', () => end({ method: req.method, route: '/', status_code: res.statusCode }));
+      hello(req, res);
+    });
+  }
+  throw new TypeError(`node:http has no "${metrics}" variant`);
+}
+
+async function expressServer() {
+  const express = (await import('express')).default;
+  const app = express();
+  if (metrics === 'metricore') app.use((await metricorePlugin()).http.express());
+  else if (metrics === 'express-prom-bundle') {
+    const promBundle = (await import('express-prom-bundle')).default;
+    app.use(promBundle({ includeMethod: true, includePath: true, includeStatusCode: true }));
+  } else if (metrics !== 'none') throw new TypeError(`express has no "${metrics}" variant`);
+  app.get('/', (req, res) => res.type('text/plain').send(HELLO));
+  return createServer(app);
+}
+
+async function fastifyServer() {
+  const Fastify = (await import('fastify')).default;
+  let server;
+  const app = Fastify({ logger: false, serverFactory: (handler) => (server = createServer(handler)) });
+  if (metrics === 'metricore') await app.register((await metricorePlugin()).http.fastify());
+  else if (metrics === 'fastify-metrics') {
+    const fastifyMetrics = (await import('fastify-metrics')).default;
+    await app.register(fastifyMetrics, { endpoint: '/metrics' });
+  } else if (metrics !== 'none') throw new TypeError(`fastify has no "${metrics}" variant`);
+  app.get('/', async (req, reply) => reply.type('text/plain').send(HELLO));
+  await app.ready();
+  return server;
+}
+
+const make = { node: nodeServer, express: expressServer, fastify: fastifyServer }[framework];
+if (!make) throw new TypeError(`unknown framework "${framework}"; expected node, express or fastify`);
+const server = await make();
+server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
