@@ -264,3 +264,18 @@ describe('host', () => {
     expect(duration.sum).toBeGreaterThan(0);
   });
 });
+
+describe('package', () => {
+  it('the CommonJS build works with require(), test kit included', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const script = `
+      const { MetricsHost } = require('@metricore/framework');
+      const { createTestHost, scrapeHost } = require('@metricore/framework/testing');
+      const host = createTestHost();
+      host.counter({ name: 'cjs_total', help: 'From CommonJS.' }).inc(3);
+      scrapeHost(host).then((s) => { console.log(host instanceof MetricsHost, s.value('cjs_total')); return host.close(); });
+    `;
+    const out = execFileSync(process.execPath, ['-e', script], { cwd: new URL('.', import.meta.url), encoding: 'utf8' });
+    expect(out.trim()).toBe('true 3');
+  });
+});

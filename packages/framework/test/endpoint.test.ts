@@ -140,15 +140,15 @@ describe('endpoint', () => {
     const { host, url } = await serve({ endpoint: { renderTimeoutMs: 100 } });
     let slow = true;
     host.hooks.collect.tapPromise('sleepy-collector', async () => {
-      if (slow) await sleep(400);
+      if (slow) await sleep(1_500);
     });
     const started = performance.now();
     const res = await request(url);
     expect(res.status).toBe(503);
     expect(res.body.toString()).toBe('Render timed out after 100 ms\n');
-    expect(performance.now() - started).toBeLessThan(390);
+    // Answered by the timeout, not by the end of the slow collector.
+    expect(performance.now() - started).toBeLessThan(1_400);
     slow = false;
-    await sleep(350); // let the abandoned render finish
     expect((await request(url)).status).toBe(200);
   });
 

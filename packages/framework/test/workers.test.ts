@@ -127,7 +127,8 @@ describe('main thread and two worker_threads into one registry', () => {
       await sleep(10);
     }
     expect(seen).toBe(10);
-    // The bound is the worker's flushIntervalMs (100 ms), plus scheduling slack on a busy 2-core machine.
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // The bound is the worker's flushIntervalMs (100 ms), plus scheduling slack on a busy 2-core machine;
+    // without the periodic flush the samples would wait for the worker's 60 s default of this fixture.
+    expect(performance.now() - started).toBeLessThan(1_500);
   });
 });
