@@ -8,4 +8,6 @@ export default defineConfig({
   shims: true,
   target: 'node20',
   sourcemap: true,
+  // One shared chunk for CommonJS too, so index.cjs and testing.cjs share MetricsHost and the per-thread sample buffer.
+  splitting: true,
 });
