@@ -43,6 +43,18 @@ export interface HttpMetricsPlugin extends Plugin {
   koa(): KoaMiddleware;
 }
 
+const appliedTo = new WeakMap<MetricsHost, HttpMetricsPlugin>();
+
+/**
+ * httpMetricsOf: the plugin applied to `host`, for its adapters when the plugin came from a config
+ * file (`metricore.config.*`) rather than from code. Throws when the host has none.
+ */
+export function httpMetricsOf(host: MetricsHost): HttpMetricsPlugin {
+  const plugin = appliedTo.get(host);
+  if (plugin !== undefined) return plugin;
+  throw new Error(`${PLUGIN_NAME}: this host has no ${PLUGIN_NAME} applied; add it to its plugins (in code or in metricore.config.*)`);
+}
+
 /** httpMetrics: the plugin factory. Throws `METRICORE_INVALID_OPTION` naming a bad option. */
 export default function httpMetrics(options: HttpMetricsOptions = {}): HttpMetricsPlugin {
   const resolved = parseOptions(optionsSchema, options, PLUGIN_NAME);
@@ -54,7 +66,7 @@ export default function httpMetrics(options: HttpMetricsOptions = {}): HttpMetri
         'pass it in `new MetricsHost({ plugins: [http] })` or call `host.use(http)` before creating adapters',
     );
   };
-  return {
+  const plugin: HttpMetricsPlugin = {
     name: PLUGIN_NAME,
     framework: '^0.1.0',
     apply(host: MetricsHost) {
@@ -62,6 +74,7 @@ export default function httpMetrics(options: HttpMetricsOptions = {}): HttpMetri
         throw new Error(`${PLUGIN_NAME}: this plugin instance is already applied to a host; call httpMetrics() again for another host`);
       }
       tracker = new HttpTracker(host, resolved);
+      appliedTo.set(host, plugin);
     },
     wrap: (handler, route) => {
       if (typeof route !== 'string' && typeof route !== 'function') {
@@ -73,6 +86,7 @@ export default function httpMetrics(options: HttpMetricsOptions = {}): HttpMetri
     fastify: () => fastifyPlugin(applied('fastify')),
     koa: () => koaMiddleware(applied('koa')),
   };
+  return plugin;
 }
 
 export { httpMetrics };

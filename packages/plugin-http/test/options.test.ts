@@ -2,7 +2,7 @@ import { createServer, request, type IncomingMessage, type RequestListener, type
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricsHost } from '@metricore/framework';
 import { createTestHost, scrapeUrl, type Scrape } from '@metricore/framework/testing';
-import httpMetrics, { SEMCONV_DURATION_BUCKETS, type HttpMetricsOptions } from '../src/index.js';
+import httpMetrics, { httpMetricsOf, SEMCONV_DURATION_BUCKETS, type HttpMetricsOptions } from '../src/index.js';
 import { closeServer, D, deferred, get, L, listenOn } from './support.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -211,5 +211,26 @@ describe('plugin lifecycle', () => {
     expect(s.seriesCount(D)).toBe(1);
     await closeServer(server);
     await host.close();
+  });
+});
+
+describe('finding the plugin of a host', () => {
+  it('returns the plugin applied to a host (for hosts built from a config file), and names a host without one', async () => {
+    const http = httpMetrics();
+    const host = createTestHost({ plugins: [http] });
+    expect(httpMetricsOf(host)).toBe(http);
+    expect(() => httpMetricsOf(createTestHost())).toThrow(
+      '@metricore/plugin-http: this host has no @metricore/plugin-http applied; add it to its plugins (in code or in metricore.config.*)',
+    );
+    await host.close();
+  });
+
+  it('imports no web framework: adapters use only what the app hands them', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const src = new URL('../src/', import.meta.url);
+    for (const file of await readdir(src)) {
+      const text = await readFile(new URL(file, src), 'utf8');
+      expect(text, file).not.toMatch(/(from|import\(|require\()\s*['"](express|fastify|koa|@koa\/router)['"]/);
+    }
   });
 });
