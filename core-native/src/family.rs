@@ -550,26 +550,75 @@ impl Family {
             evicted.push(*s);
             false
         });
-        let graveyard_cap = (self.limits.max_series as usize).max(GRAVEYARD_MIN);
         for s in evicted {
-            let labels = s.labels();
-            let Some(old) = state.by_labels.remove(&labels) else { continue };
-            if state.overflow == Some(old) {
-                state.overflow = None;
+            if self.retire(state, s) {
+                self.evicted.fetch_add(1, Relaxed);
             }
-            let p = s.policy.as_ref().expect("tracked");
-            p.generation.store((p.generation() + 1) & handle::GEN_MASK, Relaxed);
-            s.cells.reset();
-            state.free.push(handle::slot(old));
-            state.graveyard.insert(old, labels);
-            state.graveyard_order.push_back(old);
-            while state.graveyard_order.len() > graveyard_cap {
-                if let Some(oldest) = state.graveyard_order.pop_front() {
-                    state.graveyard.remove(&oldest);
-                }
-            }
-            self.evicted.fetch_add(1, Relaxed);
         }
+    }
+
+    /// Takes a series out of the exposition (it must already be out of `ordered`). A tracked
+    /// series' slot is reused: its generation moves on and its labels go to the graveyard so a
+    /// stale handle revives them. An untracked series stays as a tombstone whose samples revive
+    /// its labels (handles carry no generation for it).
+    fn retire(&self, state: &mut Interned, s: &'static Series) -> bool {
+        let labels = s.labels();
+        let Some(old) = state.by_labels.remove(&labels) else { return false };
+        if state.overflow == Some(old) {
+            state.overflow = None;
+        }
+        let Some(p) = s.policy.as_ref() else {
+            s.mark_removed();
+            return true;
+        };
+        p.generation.store((p.generation() + 1) & handle::GEN_MASK, Relaxed);
+        s.cells.reset();
+        state.free.push(handle::slot(old));
+        state.graveyard.insert(old, labels);
+        state.graveyard_order.push_back(old);
+        let graveyard_cap = (self.limits.max_series as usize).max(GRAVEYARD_MIN);
+        while state.graveyard_order.len() > graveyard_cap {
+            if let Some(oldest) = state.graveyard_order.pop_front() {
+                state.graveyard.remove(&oldest);
+            }
+        }
+        true
+    }
+
+    /// Removes the series of these label values (mapped through the policy) from the exposition.
+    /// Returns whether it existed. Recording into it again brings it back, from zero.
+    pub fn remove(&'static self, values: &[String]) -> Result<bool, CoreError> {
+        if values.len() != self.def.label_names.len() {
+            return Err(CoreError::WrongLabelCount {
+                metric: self.def.name.clone(),
+                expected: self.def.label_names.len(),
+                got: values.len(),
+            });
+        }
+        let mut state = self.lock();
+        let mapped = match state.policy.as_mut() {
+            Some(p) => p.map_quietly(values),
+            None => values.to_vec(),
+        };
+        let labels = self.escaped_labels(&state, &mapped);
+        let Some(position) = state.ordered.iter().position(|s| *s.labels() == *labels) else { return Ok(false) };
+        let series = state.ordered.remove(position);
+        Ok(self.retire(&mut state, series))
+    }
+
+    /// Removes every series of the family (prom-client's `reset()`).
+    pub fn clear(&'static self) {
+        let mut state = self.lock();
+        let all = std::mem::take(&mut state.ordered);
+        for s in all {
+            self.retire(&mut state, s);
+        }
+    }
+
+    /// Revives the labels of a removed untracked series; returns the live handle.
+    pub fn revive_removed(&'static self, table: &SeriesTable, series: &Series) -> Result<u32, CoreError> {
+        let mut state = self.lock();
+        self.bind_labels(&mut state, table, series.labels().to_string(), None)
     }
 
     /// The family's live series in creation order (a copy, so rendering holds no lock).

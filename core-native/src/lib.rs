@@ -17,6 +17,7 @@ pub mod policy;
 mod policy_tests;
 pub mod registry;
 pub mod render;
+pub mod sample_buffer;
 pub mod series;
 pub mod series_table;
 pub mod snapshot;
@@ -148,13 +149,31 @@ pub fn bind_series(family_id: u32, label_values: Vec<String>) -> napi::Result<u3
     guarded(|| registry::bind(family_id, &label_values))
 }
 
-/// applySamples: records the first `length` doubles of `samples` as `(handle, value)` pairs.
+/// createSampleBuffer: this thread's sample buffer (`pairs` pairs) over native memory; whatever
+/// is pending in it when the thread's environment ends is applied by a cleanup hook.
+#[napi(catch_unwind)]
+pub fn create_sample_buffer(env: Env, thread: u32, pairs: u32) -> napi::Result<Float64ArraySlice<'static>> {
+    let buffer = sample_buffer::SampleBuffer::new(pairs.max(1) as usize);
+    let for_hook = buffer.clone();
+    env.add_env_cleanup_hook(for_hook, move |buffer| {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| buffer.drain(thread)));
+    })?;
+    let (ptr, len) = (buffer.ptr(), buffer.len());
+    // SAFETY: the memory stays alive until both the finalizer and the hook dropped their Arc.
+    unsafe { Float64ArraySlice::from_external(&env, ptr, len, buffer, |_, buffer| drop(buffer)) }
+}
+
+/// applySamples: records the first `length` doubles of `samples` as `(handle, value)` pairs,
+/// then zeroes them (a zero handle marks the end of what is pending, see sample_buffer.rs).
 /// One call per batch: the crossing (~10 ns) is paid once per up to 1,024 samples.
 #[napi(catch_unwind)]
 pub fn apply_samples(thread: u32, samples: Float64ArraySlice, length: u32) -> napi::Result<()> {
+    // SAFETY: the typed array belongs to the calling JS thread, which is blocked in this call.
+    let samples = unsafe { std::slice::from_raw_parts_mut(samples.as_ptr() as *mut f64, samples.len()) };
     guarded(|| {
         let n = (length as usize).min(samples.len()) & !1;
         registry::apply(thread, &samples[..n]);
+        samples[..n].fill(0.0);
         Ok(())
     })
 }
@@ -176,6 +195,19 @@ pub fn maintain(registry: String) -> napi::Result<()> {
 #[napi(catch_unwind)]
 pub fn resolve_handles(family_id: u32, handles: Uint32Array) -> napi::Result<Vec<u32>> {
     guarded(|| registry::resolve(family_id, &handles))
+}
+
+/// removeSeries: takes the series of these label values out of the exposition (true if it existed).
+/// Recording into it again brings it back from zero.
+#[napi(catch_unwind)]
+pub fn remove_series(family_id: u32, label_values: Vec<String>) -> napi::Result<bool> {
+    guarded(|| registry::remove(family_id, &label_values))
+}
+
+/// clearFamily: removes every series of a family.
+#[napi(catch_unwind)]
+pub fn clear_family(family_id: u32) -> napi::Result<()> {
+    guarded(|| registry::clear(family_id))
 }
 
 /// trackedValues: how many values a family's top-N sketches hold (bounded; for tests and benchmarks).

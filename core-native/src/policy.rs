@@ -127,6 +127,27 @@ impl FamilyPolicy {
         mapped
     }
 
+    /// Maps values without admitting anything or counting folds (for removal).
+    pub fn map_quietly(&self, raw: &[String]) -> Vec<String> {
+        raw.iter()
+            .enumerate()
+            .map(|(i, value)| {
+                let rule = &self.rules[i];
+                if rule.drop {
+                    return String::new();
+                }
+                let value = rule.max_length.and_then(|m| cut(value, m as usize)).unwrap_or_else(|| value.clone());
+                let allowed = self.allow_sets[i].as_ref().is_none_or(|a| a.contains(&value));
+                let ranked = self.top[i].as_ref().is_none_or(|t| t.is_admitted(&value));
+                if allowed && ranked {
+                    value
+                } else {
+                    OTHER.to_string()
+                }
+            })
+            .collect()
+    }
+
     /// The raw values' top-N labels after cutting, for activity accounting.
     pub fn ranked_values<'a>(&self, raw: &'a [String]) -> Vec<(usize, std::borrow::Cow<'a, str>)> {
         self.top

@@ -185,3 +185,19 @@ fn two_threads_recording_through_top_n_lose_nothing() {
     assert_eq!(total(f), 40_000.0);
     assert!(values(f).len() <= 6 + 5 * 2, "{}", values(f).len());
 }
+
+#[test]
+fn removed_series_leave_the_exposition_and_come_back_when_recorded() {
+    let f = define("p-remove", Kind::Gauge, &["pid"], Limits::default());
+    let a = registry::bind(f, &["1".into()]).unwrap();
+    let b = registry::bind(f, &["2".into()]).unwrap();
+    registry::apply(1, &[a as f64, 5.0, b as f64, 6.0]);
+    assert!(registry::remove(f, &["1".into()]).unwrap());
+    assert!(!registry::remove(f, &["1".into()]).unwrap());
+    assert_eq!(values(f), vec![(vec!["2".to_string()], 6.0)]);
+    // A stale handle revives the series (from zero) rather than writing into nothing.
+    registry::apply(1, &[a as f64, 1.0, a as f64, 1.0]);
+    assert_eq!(values(f), vec![(vec!["1".to_string()], 2.0), (vec!["2".to_string()], 6.0)]);
+    registry::clear(f).unwrap();
+    assert!(values(f).is_empty());
+}

@@ -113,6 +113,13 @@ fn resolve_tracked(table: &SeriesTable, series: &'static Series, handle: u32, va
     Some(series)
 }
 
+/// A sample for a removed (untracked) series: its labels come back as a live series.
+#[cold]
+fn revive_removed(table: &SeriesTable, series: &'static Series) -> Option<&'static Series> {
+    let handle = series.family.revive_removed(table, series).ok()?;
+    table.get(handle::slot(handle))
+}
+
 /// Applies buffered `(handle, value)` pairs recorded by JS thread `thread`. No lock is taken on
 /// the common path: handles resolve through the lock-free series table and cells are atomics.
 /// Garbage values are dropped and counted per family by reason; unknown handles are skipped.
@@ -128,6 +135,11 @@ pub fn apply(thread: u32, samples: &[f64]) {
         }
         if series.policy.is_some() {
             match resolve_tracked(table, series, raw & !SET_FLAG, value) {
+                Some(s) => series = s,
+                None => continue,
+            }
+        } else if series.is_removed() {
+            match revive_removed(table, series) {
                 Some(s) => series = s,
                 None => continue,
             }
@@ -183,6 +195,17 @@ pub fn maintain(registry_name: &str) -> Result<(), CoreError> {
     for family in registry(registry_name).families() {
         family.maintain(&state().table, now)?;
     }
+    Ok(())
+}
+
+/// Removes one series by label values; returns whether it existed.
+pub fn remove(family_id: u32, values: &[String]) -> Result<bool, CoreError> {
+    family(family_id)?.remove(values)
+}
+
+/// Removes every series of a family.
+pub fn clear(family_id: u32) -> Result<(), CoreError> {
+    family(family_id)?.clear();
     Ok(())
 }
 

@@ -89,13 +89,30 @@ pub struct Series {
     /// Escaped `name="value",...` pairs without braces, written verbatim on every scrape.
     /// Replaced only when an evicted series' memory is reused for another label set.
     labels: Mutex<Arc<str>>,
+    /// Set when an untracked series was removed: its samples revive its labels instead.
+    removed: AtomicBool,
     pub policy: Option<Box<SeriesPolicy>>,
     pub cells: Cells,
 }
 
 impl Series {
     pub fn new(family: &'static Family, labels: Arc<str>, policy: Option<Box<SeriesPolicy>>) -> Series {
-        Series { family, labels: Mutex::new(labels), policy, cells: Cells::new(family.def.kind, family.le_values.len()) }
+        Series {
+            family,
+            labels: Mutex::new(labels),
+            removed: AtomicBool::new(false),
+            policy,
+            cells: Cells::new(family.def.kind, family.le_values.len()),
+        }
+    }
+
+    #[inline]
+    pub fn is_removed(&self) -> bool {
+        self.removed.load(Relaxed)
+    }
+
+    pub fn mark_removed(&self) {
+        self.removed.store(true, Relaxed);
     }
 
     pub fn labels(&self) -> Arc<str> {

@@ -189,6 +189,11 @@ export class MetricsHost {
     return this;
   }
 
+  /** logger: where the host (and plugins that want to) report failures. */
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
   /** contentType: the content type of the default (text 0.0.4) exposition. */
   get contentType(): string {
     return CONTENT_TYPES.text;

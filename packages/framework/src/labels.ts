@@ -62,7 +62,7 @@ export class LabelBinder<C extends BoundChild> {
     let kept = 0;
     entries.forEach((entry, i) => {
       if (live[i] === 0) {
-        this.forget(entry.path);
+        this.forgetPath(entry.path);
       } else {
         entry.child.handle = live[i];
         entries[kept++] = entry;
@@ -71,7 +71,52 @@ export class LabelBinder<C extends BoundChild> {
     entries.length = kept;
   }
 
-  private forget(path: readonly unknown[]): void {
+  /** clear: forgets every cached child. */
+  clear(): void {
+    this.root.clear();
+    this.unlabelled = undefined;
+    if (this.entries) this.entries.length = 0;
+  }
+
+  /** valuesOf: the values of a label object in label order; throws a coded error for bad labels. */
+  valuesOf(labels: Labels): Array<string | number> {
+    if (labels === null || typeof labels !== 'object') {
+      throw errors.invalidOption(`metric "${this.metric}"`, `labels must be an object, got ${typeof labels}`);
+    }
+    for (const key of Object.keys(labels)) {
+      if (!this.labelNames.includes(key)) throw errors.unknownLabel(this.metric, key, this.labelNames);
+    }
+    return this.checkValues(
+      this.labelNames.map((name) => {
+        if (!(name in labels)) throw errors.missingLabel(this.metric, name);
+        return labels[name];
+      }),
+    );
+  }
+
+  /** checkValues: positional values checked for count and type. */
+  checkValues(values: readonly unknown[]): Array<string | number> {
+    if (values.length !== this.labelNames.length) throw errors.labelCount(this.metric, this.labelNames, values.length);
+    values.forEach((v, i) => {
+      if (typeof v !== 'string' && (typeof v !== 'number' || Number.isNaN(v))) throw errors.invalidLabelValue(this.metric, this.labelNames[i], v);
+    });
+    return values as Array<string | number>;
+  }
+
+  /** forget: drops the cached child of a label path (both its string and number spellings). */
+  forget(path: readonly unknown[]): void {
+    if (this.entries) {
+      const key = path.map(String).join('\u0000');
+      for (let i = this.entries.length - 1; i >= 0; i--) {
+        if (this.entries[i].path.map(String).join('\u0000') === key) this.entries.splice(i, 1);
+      }
+    }
+    this.forgetPath(path);
+    const spelled = path.map((v) => (typeof v === 'number' ? String(v) : v));
+    if (spelled.some((v, i) => v !== path[i])) this.forgetPath(spelled);
+  }
+
+  private forgetPath(path: readonly unknown[]): void {
     if (path.length === 0) {
       this.unlabelled = undefined;
       return;

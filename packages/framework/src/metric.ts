@@ -5,6 +5,7 @@ import type { FullDefinition } from './definition.js';
 import { fromNativeError } from './errors.js';
 import { LabelBinder, type BoundChild, type Labels } from './labels.js';
 import { native } from './native.js';
+import { flushRecorded } from './recorder.js';
 import type { NativeLimits } from './policy.js';
 
 /** Metric: the base of Counter, Gauge and Histogram. */
@@ -81,5 +82,25 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
     }
   }
 
-  /** remove is not supported yet: series live until the process ends (see the label-policy TTL). */
+  /**
+   * remove: takes the series of a label set out of the exposition (prom-client's `remove`), e.g. a
+   * build process that exited. Recording into it again, even through a child held elsewhere,
+   * brings it back from zero. Returns whether the series existed. Throws for bad labels.
+   */
+  remove(labels: Labels<L>): boolean;
+  remove(...values: Array<string | number>): boolean;
+  remove(...args: unknown[]): boolean {
+    const first = args[0];
+    const values = args.length === 1 && first !== null && typeof first === 'object' ? this.binder.valuesOf(first as Labels) : this.binder.checkValues(args);
+    this.binder.forget(values);
+    flushRecorded();
+    return native.removeSeries(this.familyId, values.map(String));
+  }
+
+  /** reset: removes every series of the family (prom-client's `reset`). */
+  reset(): void {
+    this.binder.clear();
+    flushRecorded();
+    native.clearFamily(this.familyId);
+  }
 }

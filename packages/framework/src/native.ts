@@ -33,12 +33,15 @@ export interface NativeCore {
   registerThread(): number;
   defineFamily(definition: FamilyDefinitionNative): number;
   bindSeries(familyId: number, labelValues: string[]): number;
+  createSampleBuffer(thread: number, pairs: number): Float64Array;
   applySamples(thread: number, samples: Float64Array, length: number): void;
   countRejected(familyId: number, reason: string): void;
   recordFolded(familyId: number, thread: number, labelValues: string[], value: number): void;
   maintain(registry: string): void;
   resolveHandles(familyId: number, handles: Uint32Array): number[];
   trackedValues(familyId: number): number;
+  removeSeries(familyId: number, labelValues: string[]): boolean;
+  clearFamily(familyId: number): void;
   familySnapshot(familyId: number): SeriesSnapshot[];
   exponentialBuckets(start: number, factor: number, count: number): number[];
   linearBuckets(start: number, width: number, count: number): number[];

@@ -7,6 +7,8 @@
  * into native on its own. The buffer is applied when full, before every render on this thread,
  * on `flushRecorded()` / `host.close()`, when the thread exits, and at least every
  * `flushIntervalMs` (default 1,000 ms): the bound on how late another thread's scrape sees it.
+ * The buffer lives in native memory, so a thread ended by `worker.terminate()` (which skips JS
+ * `exit` handlers) still has its pending samples applied by the core's cleanup hook.
  */
 import { isMainThread } from 'node:worker_threads';
 import { native } from './native.js';
@@ -16,10 +18,10 @@ const BATCH = 1024;
 /** Handle bit that marks a gauge `set` rather than an add. */
 export const SET_FLAG = 2 ** 31;
 
-const samples = new Float64Array(BATCH * 2);
-let length = 0;
 /** thread: this JS thread's id in the core. */
 export const thread = native.registerThread();
+const samples = native.createSampleBuffer(thread, BATCH);
+let length = 0;
 /** FOLDED: bit a binding carries when top-N folds the label set right now (see core-native handle.rs). */
 export const FOLDED = 2 ** 30;
 

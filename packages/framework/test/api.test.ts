@@ -279,3 +279,26 @@ describe('package', () => {
     expect(out.trim()).toBe('true 3');
   });
 });
+
+describe('remove and reset', () => {
+  it('remove takes a series out of the exposition; recording brings it back from zero', async () => {
+    const host = createTestHost();
+    const rss = host.gauge({ name: 'child_rss_bytes', help: 'RSS of build processes.', labelNames: ['pid'], unit: 'bytes' });
+    const held = rss.labels({ pid: '101' });
+    held.set(1000);
+    rss.set({ pid: 102 }, 2000);
+    expect(rss.remove({ pid: '101' })).toBe(true);
+    expect(rss.remove('101')).toBe(false);
+    expect(rss.remove(102)).toBe(true);
+    let s = await scrapeHost(host);
+    expect(s.seriesCount('child_rss_bytes')).toBe(0);
+    held.inc(5); // a child held elsewhere revives its series, from zero
+    s = await scrapeHost(host);
+    expect(s.value('child_rss_bytes', { pid: '101' })).toBe(5);
+    rss.reset();
+    s = await scrapeHost(host);
+    expect(s.seriesCount('child_rss_bytes')).toBe(0);
+    expect(() => rss.remove({ pod: 'x' } as never)).toThrow(/has no label "pod"/);
+    await host.close();
+  });
+});
