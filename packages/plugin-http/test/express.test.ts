@@ -1,7 +1,10 @@
 import express from 'express';
 import { createServer } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { createTestHost, scrapeHost } from '@metricore/framework/testing';
+import httpMetrics from '../src/index.js';
 import { adapterSuite } from './suite.js';
-import { closeServer, listenOn, sleep } from './support.js';
+import { closeServer, D, get, L, listenOn, sleep } from './support.js';
 
 adapterSuite('Express 5', async (http, { host, started }) => {
   const app = express();
@@ -36,4 +39,72 @@ adapterSuite('Express 5', async (http, { host, started }) => {
   const server = createServer(app);
   const url = await listenOn(server);
   return { url, close: () => closeServer(server) };
+});
+
+describe('Express route templates', () => {
+  it('joins sub-app mounts, routers mounted twice and "/" routes under a mount', async () => {
+    const http = httpMetrics();
+    const host = createTestHost({ plugins: [http] });
+    const app = express();
+    app.use(http.express());
+    const v1 = express();
+    v1.get('/items/:item', (_req, res) => {
+      res.send('ok');
+    });
+    app.use('/v1/:tenant', v1);
+    const shared = express.Router();
+    shared.get('/things/:thing', (_req, res) => {
+      res.send('ok');
+    });
+    shared.get('/', (_req, res) => {
+      res.send('index');
+    });
+    app.use('/a', shared);
+    app.use('/b/:bid', shared);
+    app.get(/^\/re\/\d+$/, (_req, res) => {
+      res.send('re');
+    });
+    const server = createServer(app);
+    try {
+      const url = await listenOn(server);
+      for (const path of ['/v1/acme/items/1', '/v1/zen/items/2', '/a/things/1', '/b/9/things/2', '/b/8/things/3', '/a', '/b/7/', '/re/42']) {
+        expect((await get(url + path)).status, path).toBe(200);
+      }
+      const s = await scrapeHost(host);
+      const count = (route: string) => s.histogram(D, L('GET', route, '200'))?.count;
+      expect(count('/v1/:tenant/items/:item')).toBe(2);
+      expect(count('/a/things/:thing')).toBe(1);
+      expect(count('/b/:bid/things/:thing')).toBe(2);
+      expect(count('/a')).toBe(1);
+      expect(count('/b/:bid')).toBe(1);
+      expect(count('/^\\/re\\/\\d+$/')).toBe(1);
+      expect(s.seriesCount(D)).toBe(6);
+    } finally {
+      await closeServer(server);
+      await host.close();
+    }
+  });
+
+  it('keeps a response sent by middleware before any route as __unmatched__', async () => {
+    const http = httpMetrics();
+    const host = createTestHost({ plugins: [http] });
+    const app = express();
+    app.use(http.express());
+    app.use('/private', (_req, res) => {
+      res.status(401).send('no');
+    });
+    app.get('/private/data/:id', (_req, res) => {
+      res.send('secret');
+    });
+    const server = createServer(app);
+    try {
+      const url = await listenOn(server);
+      expect((await get(`${url}/private/data/1`)).status).toBe(401);
+      const s = await scrapeHost(host);
+      expect(s.histogram(D, L('GET', '__unmatched__', '401'))?.count).toBe(1);
+    } finally {
+      await closeServer(server);
+      await host.close();
+    }
+  });
 });

@@ -101,6 +101,16 @@ describe('options', () => {
     expect(s.histogram(D, L('GET', '__unmatched__', '200'))?.count).toBe(1);
   });
 
+  it('counts a request whose route resolver throws as unmatched, without disturbing the server', async () => {
+    const { url, scrape } = await serve({}, statusFromPath, () => {
+      throw new Error('resolver bug');
+    });
+    expect((await get(`${url}/x`)).status).toBe(200);
+    expect((await get(`${url}/y`)).status).toBe(200);
+    const s = await scrape();
+    expect(s.histogram(D, L('GET', '__unmatched__', '200'))?.count).toBe(2);
+  });
+
   it('folds route values beyond maxRoutes into __other__', async () => {
     const { url, scrape } = await serve({ maxRoutes: 2 }, statusFromPath);
     for (const path of ['/a', '/b', '/c', '/d', '/a', '/d']) await get(url + path);
