@@ -1,0 +1,34 @@
+// The demo `npm start` runs: it starts, drives itself, and its /metrics answers with the farm's
+// families, per-route latency and process metrics, and passes the test kit's parser.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { scrapeUrl } from '@metricore/framework/testing';
+
+describe('CI-farm demo', () => {
+  it('serves the farm metrics on 127.0.0.1 and stops by itself', async () => {
+    const server = spawn(process.execPath, [fileURLToPath(new URL('../server.mjs', import.meta.url))], {
+      env: { ...process.env, PORT: '0', METRICORE_DEMO_SECONDS: '20' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      const [line] = (await once(server.stdout!, 'data')) as [Buffer];
+      const url = /metrics at (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(line.toString())![1];
+      let scrape = await scrapeUrl(url);
+      for (let i = 0; i < 40 && (scrape.histogram('build_duration_seconds', { org: 'org1', system: 'x86_64-linux' })?.count ?? 0) === 0; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        scrape = await scrapeUrl(url);
+      }
+      expect(scrape.histogram('build_duration_seconds', { org: 'org1', system: 'x86_64-linux' })!.count).toBeGreaterThan(0);
+      expect(scrape.value('worker_build_slots_max', { worker: 'worker-a' })).toBe(4);
+      expect(scrape.family('http_server_request_duration_seconds')!.metrics.some((s) => s.labels?.http_route === '__unmatched__')).toBe(true);
+      expect(scrape.value('process_resident_memory_bytes')).toBeGreaterThan(0);
+      // The scanner's random URLs never become route values.
+      expect(scrape.text).not.toContain('wp-login');
+    } finally {
+      server.kill('SIGTERM');
+      await once(server, 'exit');
+    }
+  });
+});
