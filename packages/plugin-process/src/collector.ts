@@ -4,7 +4,7 @@
 import { ErrorCode, MetricoreTypeError, type MetricsHost } from '@metricore/framework';
 import type { ResolvedOptions } from './options.js';
 
-/** Collector: one group's scrape-time work. `collect` may be async; `close` stops timers and observers. */
+/** Collector: one group's scrape-time work. `collect` may be async; `close` stops timers and observers and removes the series of this thread (or of this instance's child processes). */
 export interface Collector {
   collect(): void | Promise<void>;
   close?(): void;

@@ -11,7 +11,7 @@
  * ```
  */
 import { debuglog } from 'node:util';
-import { ErrorCode, MetricoreError, type MetricsHost, type Plugin } from '@metricore/framework';
+import { ErrorCode, MetricoreError, type Logger, type MetricsHost, type Plugin } from '@metricore/framework';
 import type { Collector, CollectorContext } from './collector.js';
 import { ChildProcesses, type ChildLabels } from './collectors/children.js';
 import { cpuCollector } from './collectors/cpu.js';
@@ -22,7 +22,7 @@ import { heapCollector } from './collectors/heap.js';
 import { infoCollector } from './collectors/info.js';
 import { memoryCollector } from './collectors/memory.js';
 import { resourcesCollector } from './collectors/resources.js';
-import { PLUGIN_NAME, resolveOptions, type Group, type ProcessMetricsOptions } from './options.js';
+import { PLUGIN_NAME, resolveOptions, type Group, type ProcessLogger, type ProcessMetricsOptions } from './options.js';
 
 export { PLUGIN_NAME, GROUPS, PROCESS_GROUPS, THREAD_GROUPS, DEFAULT_GC_DURATION_BUCKETS, DEFAULT_EVENT_LOOP_BUCKETS } from './options.js';
 export type { Group, ProcessMetricsOptions, ProcessLogger } from './options.js';
@@ -33,11 +33,12 @@ export interface ProcessPlugin extends Plugin {
   /**
    * watchPid: samples `pid`'s CPU and memory (pidusage) at every collection, under `labels` (whose keys
    * must be `children.labelNames`). Watching a watched PID again replaces its labels. A PID that
-   * cannot be read (it exited) is dropped with a debug log. Returns a function that unwatches it.
+   * cannot be read (it exited) is dropped with a debug log; when a label set's last PID is gone,
+   * its series are removed from the exposition. Returns a function that unwatches it.
    * Throws a coded TypeError for a bad PID or labels, or when the `children` option is off.
    */
   watchPid(pid: number, labels?: ChildLabels): () => void;
-  /** unwatchPid: stops watching `pid`; its memory and count leave the gauges at the next collection. */
+  /** unwatchPid: stops watching `pid`; at the next collection it leaves the gauges (its label set's series go if it was the last). */
   unwatchPid(pid: number): boolean;
   /** watchedPids: the PIDs watched right now. */
   watchedPids(): number[];
@@ -53,6 +54,18 @@ const FACTORIES: Record<Exclude<Group, 'fds'>, (ctx: CollectorContext) => Collec
   resources: resourcesCollector,
 };
 
+/** FALLBACK_LOGGER: debug messages go to `NODE_DEBUG=metricore` when neither the option nor the host gives a logger. */
+const FALLBACK_LOGGER: ProcessLogger = { debug: debuglog('metricore') };
+
+/**
+ * debugLoggerOf: the host's logger when it was given one with a `debug` method. The host's default
+ * (console) is passed over: console.debug prints every dropped PID, with no level to turn it off.
+ */
+function debugLoggerOf(logger: Logger): ProcessLogger | undefined {
+  if (logger === console || typeof logger.debug !== 'function') return undefined;
+  return { debug: (message, error) => logger.debug!(message, error) };
+}
+
 const pluginsByHost = new WeakMap<MetricsHost, ProcessPlugin>();
 
 /** processPluginOf: the process plugin applied to `host` (e.g. loaded from a config file), to call `watchPid` on. */
@@ -67,7 +80,8 @@ export function processPluginOf(host: MetricsHost): ProcessPlugin | undefined {
  */
 export default function processMetrics(options: ProcessMetricsOptions = {}): ProcessPlugin {
   const resolved = resolveOptions(options);
-  const log = resolved.logger ?? { debug: debuglog('metricore') };
+  // Settled in apply: without the `logger` option, the host's logger (when it has debug) gets the messages.
+  let log: ProcessLogger = resolved.logger ?? FALLBACK_LOGGER;
   const debug = (message: string, error?: unknown) => log.debug(error === undefined ? message : `${message}: ${String(error)}`, error);
   const children = new ChildProcesses(resolved.children?.labelNames, debug);
   let appliedTo: MetricsHost | undefined;
@@ -82,6 +96,7 @@ export default function processMetrics(options: ProcessMetricsOptions = {}): Pro
       }
       appliedTo = host;
       pluginsByHost.set(host, plugin);
+      log = resolved.logger ?? debugLoggerOf(host.logger) ?? FALLBACK_LOGGER;
       const ctx: CollectorContext = {
         host,
         options: resolved,
@@ -100,8 +115,12 @@ export default function processMetrics(options: ProcessMetricsOptions = {}): Pro
       if (childCollector !== undefined) others.push(childCollector);
       const all = fds === undefined ? others : [fds, ...others];
 
+      let closed = false;
       const collect = async () => {
+        if (closed) return;
         await fds?.collect();
+        // A collection that outlives close() would bring removed per-thread series back.
+        if (closed) return;
         await Promise.all(others.map((c) => c.collect()));
       };
       host.hooks.collect.tapPromise(PLUGIN_NAME, collect);
@@ -118,6 +137,7 @@ export default function processMetrics(options: ProcessMetricsOptions = {}): Pro
         timer.unref();
       }
       host.hooks.close.tapPromise(PLUGIN_NAME, async () => {
+        closed = true;
         clearInterval(timer);
         for (const c of all) c.close?.();
         host.flush();

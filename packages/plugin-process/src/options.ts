@@ -76,7 +76,10 @@ export interface ProcessMetricsOptions {
   collectIntervalMs?: number;
   /** children: turns on the child-process metrics; `labelNames` are the labels `watchPid` takes. */
   children?: { labelNames?: string[] };
-  /** logger: receives debug messages about dropped PIDs. Default `util.debuglog('metricore')` (NODE_DEBUG=metricore). */
+  /**
+   * logger: receives debug messages about dropped PIDs. Default: the host's `logger` when it was
+   * given one with a `debug` method, else `util.debuglog('metricore')` (NODE_DEBUG=metricore).
+   */
   logger?: ProcessLogger;
 }
 

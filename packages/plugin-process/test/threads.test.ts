@@ -56,11 +56,24 @@ describe('worker threads', () => {
     } finally {
       await Promise.all([stop(small.worker), stop(large.worker)]);
     }
-    // A closed worker's heap reads 0 rather than a stale size (series cannot be removed yet).
+    // A closed worker's thread-labelled series leave the exposition; the main thread's stay.
     const after = await scrapeHost(h);
-    expect(after.value('nodejs_heap_size_used_bytes', { thread: small.thread })).toBe(0);
-    expect(after.value('nodejs_heap_space_size_used_bytes', { space: 'old', thread: large.thread })).toBe(0);
+    for (const { thread } of [small, large]) {
+      expect(after.value('nodejs_heap_size_used_bytes', { thread }), thread).toBeUndefined();
+      expect(after.value('nodejs_heap_space_size_used_bytes', { space: 'old', thread }), thread).toBeUndefined();
+      expect(after.histogram('nodejs_eventloop_delay_seconds', { thread }), thread).toBeUndefined();
+      expect(after.value('nodejs_eventloop_active_seconds_total', { thread }), thread).toBeUndefined();
+      expect(after.value('nodejs_active_resources_total', { thread }), thread).toBeUndefined();
+      expect(after.text, thread).not.toContain(`thread="${thread}"`);
+    }
+    for (const name of ['nodejs_heap_size_total_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_external_memory_bytes', 'nodejs_eventloop_delay_seconds', 'nodejs_eventloop_active_seconds_total', 'nodejs_eventloop_idle_seconds_total', 'nodejs_eventloop_utilization_ratio', 'nodejs_active_resources_total']) {
+      expect(after.seriesCount(name), name).toBe(1);
+    }
     expect(after.value('nodejs_heap_size_used_bytes', { thread: 'main' })).toBeGreaterThan(0);
+    expect((after.histogram('nodejs_eventloop_delay_seconds', { thread: 'main' })?.count ?? 0)).toBeGreaterThan(0);
+    // Every heap space and GC kind left is the main thread's.
+    expect(after.family('nodejs_heap_space_size_used_bytes')!.metrics.every((m) => m.labels?.thread === 'main')).toBe(true);
+    expect(after.family('nodejs_gc_duration_seconds')!.metrics.every((m) => m.labels?.thread === 'main')).toBe(true);
   });
 
   it('explains a thread-label clash between hosts sharing a registry', async () => {

@@ -2,12 +2,15 @@
  * children: CPU and memory of processes the application registers (build processes and the like),
  * sampled with pidusage on each collection.
  *
- * Series are keyed by the label set the application gives, not by PID: a PID label would add a
- * series per process that metricore cannot remove yet. Gauges are kept as this plugin instance's
- * contribution and moved by deltas, so a process that exits (or is unwatched) takes its memory and
- * its count out of the gauges at the next collection: a label set whose processes are all gone
- * reads 0 processes and 0 bytes, never a stale value. CPU is a counter per label set, summed over
- * every process that ran under it; `rate()` of it is the CPU those processes use.
+ * Series are keyed by the label set the application gives, not by PID, so one series stands for
+ * every process watched under it. At each collection the gauges are set to what the live PIDs of
+ * a label set add up to; once the last PID of a label set has exited or been unwatched, its three
+ * series are removed from the exposition (Prometheus marks them stale) rather than left at 0.
+ * CPU is a counter per label set, summed over every process that ran under it while the label set
+ * had one alive; `rate()` of it is the CPU those processes use.
+ *
+ * A label set belongs to one plugin instance: the gauges are set, not added to, and the series
+ * are removed when this instance's last PID under it is gone.
  */
 import { inspect } from 'node:util';
 import pidusage from 'pidusage';
@@ -27,7 +30,8 @@ interface Watched {
   startedAt?: number;
 }
 
-interface Contribution {
+/** LabelSet: what the live PIDs of one label set add up to at a collection. */
+interface LabelSet {
   labels: Record<string, string>;
   processes: number;
   memory: number;
@@ -43,8 +47,10 @@ function invalid(code: (typeof ErrorCode)[keyof typeof ErrorCode], message: stri
 /** ChildProcesses: the watch list and its collector. Safe to fill before the plugin is applied. */
 export class ChildProcesses {
   private readonly watched = new Map<number, Watched>();
-  private readonly contributions = new Map<string, Contribution>();
+  /** Label sets that have series in the exposition, by key. */
+  private readonly reported = new Map<string, Record<string, string>>();
   private families: { processes: Gauge; memory: Gauge; cpu: Counter } | undefined;
+  private closed = false;
 
   constructor(
     private readonly labelNames: readonly string[] | undefined,
@@ -81,7 +87,7 @@ export class ChildProcesses {
     };
   }
 
-  /** unwatch: stops reporting `pid`; its memory and count leave the gauges at the next collection. */
+  /** unwatch: stops reporting `pid`; at the next collection it leaves the gauges, or its label set's series go if it was the last. */
   unwatch(pid: number): boolean {
     return this.watched.delete(pid);
   }
@@ -105,15 +111,23 @@ export class ChildProcesses {
         unit: 'seconds',
       }),
     };
-    return { collect: () => this.collect(), close: () => this.apply(new Map()) };
+    return {
+      collect: () => this.collect(),
+      close: () => {
+        // A collection still sampling would bring the series back after they are removed.
+        this.closed = true;
+        this.report(new Map());
+      },
+    };
   }
 
   private async collect(): Promise<void> {
     const entries = [...this.watched];
-    if (entries.length === 0 && this.contributions.size === 0) return;
+    if (this.closed || (entries.length === 0 && this.reported.size === 0)) return;
     // One call per PID: pidusage fails a whole array when one PID is gone.
     const samples = await Promise.allSettled(entries.map(([pid]) => pidusage(pid)));
-    const live = new Map<string, Contribution>();
+    if (this.closed) return;
+    const live = new Map<string, LabelSet>();
     entries.forEach(([pid, w], i) => {
       if (this.watched.get(pid) !== w) return; // Unwatched or re-watched while sampling.
       const sample = samples[i];
@@ -137,7 +151,7 @@ export class ChildProcesses {
       c.memory += memory;
       live.set(w.key, c);
     });
-    this.apply(live);
+    this.report(live);
   }
 
   private drop(pid: number, why: string, error?: unknown): void {
@@ -145,26 +159,22 @@ export class ChildProcesses {
     this.debug(`${PLUGIN_NAME}: pid ${pid} ${why}; no longer watched`, error);
   }
 
-  /** apply: moves the gauges from this instance's previous contribution to `live`, by deltas. */
-  private apply(live: Map<string, Contribution>): void {
+  /** report: sets the series of the label sets in `live` and removes those of label sets no longer in it. */
+  private report(live: Map<string, LabelSet>): void {
     const families = this.families;
     if (families === undefined) return;
-    for (const key of new Set([...this.contributions.keys(), ...live.keys()])) {
-      const before = this.contributions.get(key);
-      const after = live.get(key);
-      const labels = (after ?? before)!.labels;
-      const dProcesses = (after?.processes ?? 0) - (before?.processes ?? 0);
-      const dMemory = (after?.memory ?? 0) - (before?.memory ?? 0);
-      if (dProcesses !== 0) families.processes.labels(labels).inc(dProcesses);
-      if (dMemory !== 0) families.memory.labels(labels).inc(dMemory);
-      // A label set seen for the first time gets its series now, even at 0.
-      if (before === undefined) {
-        families.processes.labels(labels);
-        families.memory.labels(labels);
-        families.cpu.labels(labels);
-      }
-      if (after === undefined) this.contributions.delete(key);
-      else this.contributions.set(key, after);
+    for (const { labels, processes, memory } of live.values()) {
+      families.processes.labels(labels).set(processes);
+      families.memory.labels(labels).set(memory);
+      families.cpu.labels(labels); // A label set seen for the first time gets its CPU series now, even at 0.
     }
+    for (const [key, labels] of this.reported) {
+      if (live.has(key)) continue;
+      families.processes.remove(labels);
+      families.memory.remove(labels);
+      families.cpu.remove(labels);
+      this.reported.delete(key);
+    }
+    for (const [key, { labels }] of live) this.reported.set(key, labels);
   }
 }

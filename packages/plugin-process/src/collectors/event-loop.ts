@@ -61,8 +61,9 @@ export function eventLoopCollector(ctx: CollectorContext): Collector {
       previous = now;
     },
     close() {
+      // The timer goes first: a sample after the removal would bring the histogram back.
       clearTimeout(timer);
-      utilizationChild.set(0);
+      for (const family of [delay, active, idle, utilization]) family.remove(threadLabels);
     },
   };
 }

@@ -33,6 +33,10 @@ export function gcCollector(ctx: CollectorContext): Collector {
   observer.observe({ entryTypes: ['gc'] });
   return {
     collect() {},
-    close: () => observer.disconnect(),
+    close() {
+      // Disconnected first: an entry observed after the removal would bring a series back.
+      observer.disconnect();
+      for (const kind of Object.values(KINDS)) histogram.remove({ kind, ...threadLabels });
+    },
   };
 }

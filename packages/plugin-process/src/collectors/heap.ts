@@ -38,12 +38,10 @@ export function heapCollector(ctx: CollectorContext): Collector {
       }
     },
     close() {
-      // No series removal yet: a closed thread's heap reads 0 rather than its last, stale size.
-      totalChild.set(0);
-      usedChild.set(0);
-      externalChild.set(0);
+      // This thread's heap is gone with it: its series leave the exposition instead of going stale.
+      for (const family of [total, used, external]) family.remove(threadLabels);
       for (const space of spaces) {
-        for (const family of [spaceTotal, spaceUsed, spaceAvailable]) family.labels({ space, ...threadLabels }).set(0);
+        for (const family of [spaceTotal, spaceUsed, spaceAvailable]) family.remove({ space, ...threadLabels });
       }
     },
   };

@@ -16,7 +16,7 @@ export function resourcesCollector(ctx: CollectorContext): Collector {
     host.gauge({ name: ctx.name('nodejs_active_resources_total'), help: 'Total number of active resources.', labelNames: ctx.threadLabelNames }),
   ] as const);
   const totalChild = total.labels(threadLabels);
-  // Types seen before: set to 0 when none is left, so a type never shows a stale count.
+  // Types seen before: set to 0 when none is left, so a type never shows a stale count; removed on close.
   const seen = new Set<string>();
   return {
     collect() {
@@ -31,8 +31,8 @@ export function resourcesCollector(ctx: CollectorContext): Collector {
       totalChild.set(resources.length);
     },
     close() {
-      for (const type of seen) byType.labels({ type, ...threadLabels }).set(0);
-      totalChild.set(0);
+      for (const type of seen) byType.remove({ type, ...threadLabels });
+      total.remove(threadLabels);
     },
   };
 }
