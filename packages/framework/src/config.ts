@@ -4,9 +4,9 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { resolve as resolveImport } from 'import-meta-resolve';
 import { z } from 'zod';
 import { errors } from './errors.js';
 import type { MetricsHostOptions } from './host.js';
@@ -42,12 +42,15 @@ async function loadPlugin(entry: PluginEntry, dir: string, file: string): Promis
   const [name, options] = typeof entry === 'string' ? [entry, undefined] : entry;
   let resolved: string;
   try {
-    resolved = createRequire(join(dir, 'noop.js')).resolve(name);
+    // ESM resolution from the config's folder, so a dual package loads the same (ESM) build the
+    // application imports: one module instance, one plugin registry.
+    resolved = resolveImport(name, pathToFileURL(join(dir, 'metricore.config.mjs')).href);
   } catch {
     throw errors.configInvalid(file, `plugin package "${name}" cannot be found from ${dir}; install it (npm install ${name})`);
   }
-  const mod = await import(pathToFileURL(resolved).href);
-  const factory = (mod.default ?? mod.plugin) as PluginFactory | undefined;
+  const mod = await import(resolved);
+  // A CommonJS-only plugin's default import is its module.exports.
+  const factory = (typeof mod.default === 'function' ? mod.default : (mod.default?.default ?? mod.plugin)) as PluginFactory | undefined;
   if (typeof factory !== 'function') {
     throw errors.configInvalid(file, `plugin package "${name}" has no default export that makes a plugin from options`);
   }
