@@ -82,7 +82,7 @@ async function http({ quick }) {
     row.baselineReqPerSec = base.reqPerSec.median;
     row.changePercent = ((row.reqPerSec.median - base.reqPerSec.median) / base.reqPerSec.median) * 100;
   }
-  return { seconds, reps, connections: 32, rows, pluginHttp: pluginBuilt ? 'measured' : 'not built: metricore rows left out' };
+  return { wrkSeconds: seconds, reps, connections: 32, rows, pluginHttp: pluginBuilt ? 'measured' : 'not built: metricore rows left out' };
 }
 
 runScenario('http', http);

@@ -3,11 +3,13 @@
  * (`src/<scenario>.bench.mjs`), each in its own Node process, then writes the report to
  * `results/` (quick runs to `results/quick/`, which is not committed): `latest.json`,
  * `latest.md`, `latest.svg`. A full run also regenerates `docs/benchmarks.md`.
+ * `--report` only regenerates the report from `latest.json`.
+ * `--only a,b` reruns those scenarios and keeps the others' results from the latest run.
  * Exits 1 only if a scenario crashed; a scenario that cannot run here reports why and passes.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderChart } from './lib/chart.mjs';
@@ -27,12 +29,18 @@ const found = readdirSync(src)
   .filter((f) => f.endsWith('.bench.mjs'))
   .map((f) => f.slice(0, -'.bench.mjs'.length))
   .sort((a, b) => (ORDER.indexOf(a) + 1 || 99) - (ORDER.indexOf(b) + 1 || 99));
-const scenarios = only ? found.filter((s) => only.includes(s)) : found;
+// --report rewrites latest.{md,svg} and the docs from latest.json without running anything.
+const reportOnly = argv.includes('--report');
+const scenarios = reportOnly ? [] : only ? found.filter((s) => only.includes(s)) : found;
 
 const system = systemInfo();
 process.stderr.write(`${systemLine(system)}\n`);
 const tmp = mkdtempSync(join(tmpdir(), 'metricore-bench-'));
 const results = { date: new Date().toISOString(), quick, system, scenarios: {} };
+const dir = join(src, '..', 'results', ...(quick ? ['quick'] : []));
+// --only reruns some scenarios and keeps the others from the latest run (each scenario records its own date).
+if (reportOnly) Object.assign(results, JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')));
+else if (only && existsSync(join(dir, 'latest.json'))) Object.assign(results.scenarios, JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')).scenarios);
 let crashed = 0;
 for (const name of scenarios) {
   process.stderr.write(`\n== ${name}${quick ? ' (quick)' : ''}\n`);
@@ -42,7 +50,7 @@ for (const name of scenarios) {
     timeout: (quick ? 120 : 1800) * 1000,
   });
   if (run.status === 0) {
-    results.scenarios[name] = JSON.parse(readFileSync(out, 'utf8'));
+    results.scenarios[name] = { ...JSON.parse(readFileSync(out, 'utf8')), date: new Date().toISOString(), loadAverage: loadavg() };
   } else {
     crashed++;
     const why = run.error ? run.error.message : `exit code ${run.status}${run.signal ? `, signal ${run.signal}` : ''}`;
@@ -52,11 +60,10 @@ for (const name of scenarios) {
 }
 rmSync(tmp, { recursive: true, force: true });
 
-const dir = join(src, '..', 'results', ...(quick ? ['quick'] : []));
 mkdirSync(dir, { recursive: true });
 writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 writeFileSync(join(dir, 'latest.svg'), await renderChart(results));
 writeFileSync(join(dir, 'latest.md'), renderMarkdown(results, { chartPath: 'latest.svg' }));
 process.stderr.write(`\nwrote ${join(dir, 'latest.{json,md,svg}')}\n`);
-if (!quick && !only) writeDocs();
+if (!quick) writeDocs();
 process.exit(crashed === 0 ? 0 : 1);

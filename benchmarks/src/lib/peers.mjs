@@ -11,6 +11,9 @@ import { BUCKETS } from './inputs.mjs';
 
 const gzip = promisify(gzipCb);
 
+/** MAX_SERIES: the per-family series cap given to libraries that have one (above every scenario's N). */
+const MAX_SERIES = 1_000_000;
+
 /** PEER_NAMES: every library compared, in table order. The floor is not a peer (see floor.mjs). */
 export const PEER_NAMES = ['metricore', 'prom-client', '@prometheus-io/client', '@platformatic/prom-client', 'opentelemetry'];
 
@@ -22,7 +25,8 @@ async function metricore(registry) {
   const host = new MetricsHost({ registry });
   return {
     name: 'metricore',
-    histogram: (name, labelNames = []) => host.histogram({ name, help: `${name} help`, labelNames, buckets: BUCKETS }),
+    // The scrape and memory scenarios need N real series; the default cap (10,000) would fold the rest.
+    histogram: (name, labelNames = []) => host.histogram({ name, help: `${name} help`, labelNames, buckets: BUCKETS, maxSeries: MAX_SERIES }),
     counter: (name, labelNames = []) => host.counter({ name, help: `${name} help`, labelNames }),
     bind: (h, tuple) => h.labels(...tuple),
     statements: PROM_STATEMENTS,
@@ -58,7 +62,8 @@ async function opentelemetry() {
   const { PrometheusExporter, PrometheusSerializer } = await import('@opentelemetry/exporter-prometheus');
   // The Prometheus exporter is the reader attached to the provider; its HTTP server is not started.
   const reader = new PrometheusExporter({ preventServerStart: true });
-  const provider = new MeterProvider({ readers: [reader] });
+  // OpenTelemetry caps an instrument at 2,000 series by default; lift it like metricore's cap.
+  const provider = new MeterProvider({ readers: [reader], views: [{ instrumentName: '*', aggregationCardinalityLimit: MAX_SERIES }] });
   const meter = provider.getMeter('bench');
   const serializer = new PrometheusSerializer();
   return {

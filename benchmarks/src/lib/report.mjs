@@ -144,7 +144,7 @@ function httpSection(r) {
   const rows = r.rows.map((row) => [row.framework === 'node' ? 'node:http' : row.framework, row.metrics === 'metricore' ? '**metricore plugin-http**' : row.metrics, fmt(row.reqPerSec.median, 0), `${fmt(row.reqPerSec.min, 0)}–${fmt(row.reqPerSec.max, 0)}`, row.metrics === 'none' ? '—' : `${row.changePercent >= 0 ? '+' : ''}${fmt(row.changePercent)}%`, fmt(row.p99Ms.median, 2)]);
   return `## HTTP servers (wrk, hello world)
 
-\`wrk -t1 -c${r.connections} -d${r.seconds}s --latency\` on 127.0.0.1, ${r.reps} round-robin repetitions, each server in its own process (plugin-http: ${r.pluginHttp}). On 2 cores wrk and the server share the machine, so absolute req/s are low; compare within a framework.
+\`wrk -t1 -c${r.connections} -d${r.wrkSeconds ?? 5}s --latency\` on 127.0.0.1, ${r.reps} round-robin repetitions, each server in its own process (plugin-http: ${r.pluginHttp}). On 2 cores wrk and the server share the machine, so absolute req/s are low; compare within a framework.
 
 ${table(['server', 'metrics', 'req/s (median)', 'min–max', 'vs no metrics', 'p99 ms (median)'], rows)}
 `;
@@ -158,6 +158,16 @@ function processSection(r) {
 Each library alone in its registry, ${r.reps} scrapes after a warm-up.
 
 ${table(['collector', 'total median ms', 'min–max', 'loop blocked ms', 'body bytes', 'x faster than prom-client'], rows)}
+`;
+}
+
+function cardinalitySection(r) {
+  const rows = r.rows.map((row) => [row.subject, fmt(row.nsPerOp.median), range(row.nsPerOp), row.series.toLocaleString('en'), `${row.scrapedCount}/${row.recorded}`, row.exact ? 'yes' : '**no**', fmt(row.scrapeMs, 1)]);
+  return `## Cardinality (label policy top-N)
+
+\`observe({ org, route }, v)\` with ${r.distinctOrgs.toLocaleString('en')} distinct orgs drawn Zipf-like (probability ∝ 1/rank) and 4 routes, ${r.opsPerSample.toLocaleString('en')} observations per sample, ${r.reps} samples after a warm-up. "no policy" keeps metricore's default cap of 10,000 series per family (the rest fold into the overflow series).
+
+${table(['subject', 'median ns/op', 'min–max', 'series scraped', 'scraped _count / recorded', 'totals exact', 'scrape ms'], rows)}
 `;
 }
 
@@ -196,6 +206,7 @@ export function renderMarkdown(results, { chartPath } = {}) {
     else if (name === 'threads') parts.push(threadsSection(r));
     else if (name === 'http') parts.push(httpSection(r));
     else if (name === 'process') parts.push(processSection(r));
+    else if (name === 'cardinality') parts.push(cardinalitySection(r));
     else parts.push(genericSection(TITLES[name] ?? name, r));
   }
   return parts.join('\n');

@@ -26,7 +26,7 @@ export async function runScenario(name, fn) {
   const started = performance.now();
   const result = await fn({ quick });
   result.scenario = name;
-  result.seconds = (performance.now() - started) / 1000;
+  result.runSeconds = (performance.now() - started) / 1000;
   const json = JSON.stringify(result, null, 2);
   if (out) writeFileSync(out, json);
   else process.stdout.write(`${json}\n`);
