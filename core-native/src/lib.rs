@@ -5,6 +5,7 @@
 //! every export catches panics so a bug here surfaces as a JS `Error`, never an abort.
 
 pub mod buckets;
+pub mod buffer_pool;
 pub mod counter;
 pub mod errors;
 pub mod family;
@@ -25,9 +26,9 @@ pub mod topn;
 
 use errors::{map_error, panic_message, CoreError};
 use family::{Definition, Kind, Limits, RejectReason};
-use napi::bindgen_prelude::{AsyncTask, Buffer, Float64ArraySlice, Uint32Array};
+use napi::bindgen_prelude::{ArrayBuffer, AsyncTask, BufferSlice, Float64ArraySlice, Uint32Array};
 use policy::{LabelRule, Weight};
-use napi::{Env, Task};
+use napi::{Env, ScopedTask};
 use napi_derive::napi;
 use render::Format;
 
@@ -256,10 +257,22 @@ fn render_bytes(registry_name: &str, openmetrics: bool, gzip: bool, exclude: &[u
     let format = if openmetrics { Format::OpenMetrics } else { Format::Text };
     let body = render::render(registry::registry(registry_name), format, exclude);
     if gzip {
-        render::gzip(&body).map_err(|e| CoreError::Panic { detail: format!("gzip failed: {e}") })
+        let packed = render::gzip(&body).map_err(|e| CoreError::Panic { detail: format!("gzip failed: {e}") });
+        buffer_pool::give(body);
+        packed
     } else {
         Ok(body)
     }
+}
+
+/// Hands a rendered body to JS without a copy; the memory returns to the pool when V8 frees it.
+fn to_js_buffer(env: &Env, mut body: Vec<u8>) -> napi::Result<BufferSlice<'_>> {
+    if body.is_empty() {
+        return BufferSlice::from_data(env, body);
+    }
+    let (ptr, len) = (body.as_mut_ptr(), body.len());
+    // SAFETY: `body` is moved into the finalizer, so the memory outlives the JS Buffer.
+    unsafe { BufferSlice::from_external(env, ptr, len, body, |_, body| buffer_pool::give(body)) }
 }
 
 pub struct RenderTask {
@@ -269,17 +282,17 @@ pub struct RenderTask {
     exclude: Vec<u32>,
 }
 
-impl Task for RenderTask {
+impl<'task> ScopedTask<'task> for RenderTask {
     type Output = Vec<u8>;
-    type JsValue = Buffer;
+    type JsValue = BufferSlice<'task>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         // AsyncTask has no unwind guard of its own.
         guarded(|| render_bytes(&self.registry, self.openmetrics, self.gzip, &self.exclude))
     }
 
-    fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        Ok(Buffer::from(output))
+    fn resolve(&mut self, env: &'task Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        to_js_buffer(env, output)
     }
 }
 
@@ -292,8 +305,17 @@ pub fn render(registry: String, openmetrics: bool, gzip: bool, exclude: Vec<u32>
 
 /// renderSync: the blocking twin of `render`, for tests and tiny registries.
 #[napi(catch_unwind)]
-pub fn render_sync(registry: String, openmetrics: bool, gzip: bool, exclude: Vec<u32>) -> napi::Result<Buffer> {
-    guarded(|| render_bytes(&registry, openmetrics, gzip, &exclude)).map(Buffer::from)
+pub fn render_sync(env: &Env, registry: String, openmetrics: bool, gzip: bool, exclude: Vec<u32>) -> napi::Result<BufferSlice<'_>> {
+    let body = guarded(|| render_bytes(&registry, openmetrics, gzip, &exclude))?;
+    to_js_buffer(env, body)
+}
+
+/// recycleBody: detaches the ArrayBuffer of a body `render` returned, once it was written out, so
+/// its memory goes back to the render pool now instead of when V8 collects it. Only for bodies
+/// made by `render`/`renderSync`: their ArrayBuffer is external and no one else views it.
+#[napi(catch_unwind)]
+pub fn recycle_body(body: ArrayBuffer) -> napi::Result<()> {
+    body.detach()
 }
 
 /// contentTypes: `[text 0.0.4, OpenMetrics 1.0.0]` content types, as the renderer writes them.

@@ -7,7 +7,7 @@ use crate::handle::{self, SET_FLAG};
 use crate::series::{Cells, Series};
 use crate::series_table::SeriesTable;
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Mutex, OnceLock, RwLock};
 
 /// A named set of families rendered together. Every thread that names the same registry shares it.
@@ -15,6 +15,8 @@ pub struct Registry {
     pub name: String,
     /// Sorted by name: the exposition's stable order.
     families: Mutex<BTreeMap<String, &'static Family>>,
+    /// Size of the last body rendered, to size the next one's buffer.
+    pub last_render_bytes: AtomicUsize,
 }
 
 impl Registry {
@@ -48,7 +50,11 @@ pub fn register_thread() -> u32 {
 pub fn registry(name: &str) -> &'static Registry {
     let mut map = state().registries.lock().unwrap_or_else(|e| e.into_inner());
     map.entry(name.to_string())
-        .or_insert_with(|| Box::leak(Box::new(Registry { name: name.to_string(), families: Mutex::new(BTreeMap::new()) })))
+        .or_insert_with(|| Box::leak(Box::new(Registry {
+            name: name.to_string(),
+            families: Mutex::new(BTreeMap::new()),
+            last_render_bytes: AtomicUsize::new(0),
+        })))
 }
 
 /// Registers `def` in `registry_name`, or returns the existing family if the definition matches.

@@ -204,7 +204,9 @@ fn render_policy_metrics(out: &mut Vec<u8>, families: &[&'static Family], format
 /// failed this scrape), then the core's self-metrics, in `format`.
 pub fn render(registry: &Registry, format: Format, exclude: &[u32]) -> Vec<u8> {
     let families = registry.families();
-    let mut out = Vec::with_capacity(64 * 1024);
+    // Sized from the last render of this registry, so the body is written without regrowing.
+    let hint = registry.last_render_bytes.load(std::sync::atomic::Ordering::Relaxed);
+    let mut out = crate::buffer_pool::take((hint + hint / 8).max(64 * 1024));
     for family in &families {
         if !exclude.contains(&family.id) {
             render_family(&mut out, family, format);
@@ -215,6 +217,7 @@ pub fn render(registry: &Registry, format: Format, exclude: &[u32]) -> Vec<u8> {
     if format == Format::OpenMetrics {
         out.extend_from_slice(b"# EOF\n");
     }
+    registry.last_render_bytes.store(out.len(), std::sync::atomic::Ordering::Relaxed);
     out
 }
 

@@ -33,6 +33,8 @@ export const endpointOptionsSchema = z
 /** Renderer: what the endpoint needs from the host. */
 export interface Renderer {
   render(format: ExpositionFormat, gzip: boolean): Promise<Buffer>;
+  /** release: the body was written out; its memory may be reused. */
+  release?(body: Buffer): void;
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -81,7 +83,14 @@ export function createEndpoint(host: Renderer, options: EndpointOptions = {}): (
         };
         if (gzip) headers['content-encoding'] = 'gzip';
         res.writeHead(200, headers);
-        res.end(req.method === 'HEAD' ? undefined : body);
+        if (req.method === 'HEAD') {
+          res.end();
+          host.release?.(body);
+        } else {
+          // Released once written, never while the socket may still read it (an aborted response
+          // leaves its body to the garbage collector).
+          res.end(body, () => host.release?.(body));
+        }
       })
       .catch((error: unknown) => send(res, 500, `Render failed: ${error instanceof Error ? error.message : String(error)}`))
       .finally(() => {

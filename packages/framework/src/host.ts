@@ -80,6 +80,8 @@ export class MetricsHost {
   private readonly familiesByPlugin = new Map<string, Set<number>>();
   private readonly metricsByName = new Map<string, Metric>();
   private applyingPlugin: string | undefined;
+  /** Bodies that came straight from the core: their memory can go back to its render pool. */
+  private readonly nativeBodies = new WeakSet<Buffer>();
   private readonly labelPolicy: LabelPolicy;
   private readonly upkeep: NodeJS.Timeout;
   private server: Server | undefined;
@@ -221,6 +223,7 @@ export class MetricsHost {
     let body: Buffer;
     if (this.promClientRegistries.length === 0) {
       body = await native.render(this.registry, format === 'openmetrics', gzip, exclude);
+      this.nativeBodies.add(body);
     } else {
       const [nativeBody, ...extra] = await Promise.all([
         native.render(this.registry, format === 'openmetrics', false, exclude),
@@ -234,9 +237,23 @@ export class MetricsHost {
     return body;
   }
 
+  /**
+   * release: hands a body from `render()` back once it is written out and no longer used, so the
+   * core reuses its memory for the next scrape. Writing a 10k-series body into fresh memory cost
+   * ~20 ms of page faults against ~5 ms into a recycled buffer (our 2-core machine). Using the
+   * Buffer after releasing it finds it empty. Bodies not made by the core are ignored.
+   */
+  release(body: Buffer): void {
+    if (!this.nativeBodies.delete(body)) return;
+    native.recycleBody(body.buffer as ArrayBuffer);
+  }
+
   /** metrics: the exposition as a string (prom-client's `register.metrics()`). */
   async metrics(options: MetricsOptions = {}): Promise<string> {
-    return (await this.render(options.format ?? 'text')).toString('utf8');
+    const body = await this.render(options.format ?? 'text');
+    const text = body.toString('utf8');
+    this.release(body);
+    return text;
   }
 
   /** handler: a node:http request handler serving the endpoint (GET /metrics by default). */

@@ -48,6 +48,7 @@ export interface NativeCore {
   render(registry: string, openmetrics: boolean, gzip: boolean, exclude: number[]): Promise<Buffer>;
   renderSync(registry: string, openmetrics: boolean, gzip: boolean, exclude: number[]): Buffer;
   contentTypes(): string[];
+  recycleBody(body: ArrayBuffer): void;
   triggerPanic(inRenderTask: boolean): void;
 }
 

@@ -187,3 +187,22 @@ describe('endpoint', () => {
     expect(parseScrape(await observer.metrics()).value('served_total', { route: '/a' })).toBe(4);
   });
 });
+
+describe('recycled render buffers', () => {
+  it('serve identical bodies across sequential and parallel scrapes', async () => {
+    const host = createTestHost();
+    const h = host.histogram({ name: 'recycled_seconds', help: 'Bodies rendered into reused memory.', labelNames: ['route'], buckets: [0.1, 1] });
+    for (let i = 0; i < 2000; i++) h.observe({ route: `/r/${i}` }, i % 3);
+    const { url } = await host.listen({ port: 0, host: '127.0.0.1' });
+    const body = async () => (await fetch(url)).text();
+    const strip = (t: string) => t.split('\n').filter((l) => !l.includes('metricore_scrape_duration')).join('\n');
+    const first = strip(await body());
+    expect(first).toContain('recycled_seconds_count{route="/r/1999"} 1');
+    for (let i = 0; i < 3; i++) expect(strip(await body())).toBe(first);
+    const parallel = await Promise.all([body(), body(), body()]);
+    for (const text of parallel) expect(strip(text)).toBe(first);
+    // A body released by metrics() does not disturb the next render.
+    expect(strip(await host.metrics())).toBe(first);
+    await host.close();
+  });
+});
