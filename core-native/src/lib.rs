@@ -164,6 +164,13 @@ pub fn create_sample_buffer(env: Env, thread: u32, pairs: u32) -> napi::Result<F
     unsafe { Float64ArraySlice::from_external(&env, ptr, len, buffer, |_, buffer| drop(buffer)) }
 }
 
+/// bindAndRecord: binds a label set and records one sample in one call (`set`: a gauge set).
+/// Returns the handle to cache, or the FOLDED bit when top-N folds the set right now.
+#[napi(catch_unwind)]
+pub fn bind_and_record(family_id: u32, thread: u32, label_values: Vec<String>, value: f64, set: bool) -> napi::Result<u32> {
+    guarded(|| registry::bind_and_record(family_id, thread, &label_values, value, set))
+}
+
 /// applySamples: records the first `length` doubles of `samples` as `(handle, value)` pairs,
 /// then zeroes them (a zero handle marks the end of what is pending, see sample_buffer.rs).
 /// One call per batch: the crossing (~10 ns) is paid once per up to 1,024 samples.

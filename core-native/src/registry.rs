@@ -195,6 +195,19 @@ pub fn record_folded(family_id: u32, thread: u32, values: &[String], value: f64)
     Ok(())
 }
 
+/// Binds a label set and records one sample into it, in one call (the first sample of a label set
+/// JS has not cached). Returns the handle to cache, or `FOLDED` when top-N folds the set (the sample
+/// was recorded for it; JS must not cache).
+pub fn bind_and_record(family_id: u32, thread: u32, values: &[String], value: f64, set: bool) -> Result<u32, CoreError> {
+    let handle = bind(family_id, values)?;
+    if handle & handle::FOLDED != 0 {
+        record_folded(family_id, thread, values, value)?;
+        return Ok(handle::FOLDED);
+    }
+    apply(thread, &[(if set { handle | SET_FLAG } else { handle }) as f64, value]);
+    Ok(handle)
+}
+
 /// Re-ranks top-N labels and evicts idle series of every family in `registry_name` when due.
 pub fn maintain(registry_name: &str) -> Result<(), CoreError> {
     let now = now_ms();

@@ -45,6 +45,6 @@ export class Counter<L extends string = string> extends Metric<CounterChild, L> 
   inc(labels: Labels<L>, amount?: number): void;
   inc(a?: number | Labels<L>, b?: number): void {
     if (a === undefined || typeof a === 'number') this.child(undefined)?.inc(a ?? 1);
-    else this.child(a)?.inc(b ?? 1);
+    else this.recordFor(a, b ?? 1, false);
   }
 }

@@ -56,7 +56,7 @@ export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
   set(labels: Labels<L>, value: number): void;
   set(a: number | Labels<L>, b?: number): void {
     if (typeof a === 'number') this.child(undefined)?.set(a);
-    else this.child(a)?.set(b as number);
+    else this.recordFor(a, b as number, true);
   }
 
   /** inc: `inc()`, `inc(5)`, `inc(labels)`, `inc(labels, 5)`. */
@@ -64,7 +64,7 @@ export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
   inc(labels: Labels<L>, amount?: number): void;
   inc(a?: number | Labels<L>, b?: number): void {
     if (a === undefined || typeof a === 'number') this.child(undefined)?.inc(a ?? 1);
-    else this.child(a)?.inc(b ?? 1);
+    else this.recordFor(a, b ?? 1, false);
   }
 
   /** dec: `dec()`, `dec(5)`, `dec(labels)`, `dec(labels, 5)`. */
@@ -72,7 +72,7 @@ export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
   dec(labels: Labels<L>, amount?: number): void;
   dec(a?: number | Labels<L>, b?: number): void {
     if (a === undefined || typeof a === 'number') this.child(undefined)?.dec(a ?? 1);
-    else this.child(a)?.dec(b ?? 1);
+    else this.recordFor(a, -(b ?? 1), false);
   }
 
   /** setToCurrentTime: sets the value to the current Unix time in seconds. */

@@ -71,7 +71,7 @@ export class Histogram<L extends string = string> extends Metric<HistogramChild,
     if (typeof a === 'number') {
       this.child(undefined)?.observe(a);
     } else {
-      this.child(a)?.observe(b as number);
+      this.recordFor(a, b as number, false);
     }
   }
 

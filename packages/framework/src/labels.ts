@@ -8,7 +8,7 @@
  */
 import { errors, fromNativeError } from './errors.js';
 import { native } from './native.js';
-import { FOLDED } from './recorder.js';
+import { FOLDED, thread } from './recorder.js';
 
 /** BoundChild: what every child has: the native handle it records with (updated if its series is revived). */
 export interface BoundChild {
@@ -159,12 +159,16 @@ export class LabelBinder<C extends BoundChild> {
     return values.length === 0 ? this.fromValues(values) : this.bind(values);
   }
 
-  private bind(values: readonly unknown[]): C {
-    const strings = values.map((v, i) => {
+  private strings(values: readonly unknown[]): string[] {
+    return values.map((v, i) => {
       if (typeof v === 'string') return v;
       if (typeof v === 'number' && !Number.isNaN(v)) return String(v);
       throw errors.invalidLabelValue(this.metric, this.labelNames[i], v);
     });
+  }
+
+  private bind(values: readonly unknown[]): C {
+    const strings = this.strings(values);
     let handle: number;
     try {
       handle = native.bindSeries(this.familyId, strings);
@@ -173,6 +177,27 @@ export class LabelBinder<C extends BoundChild> {
     }
     // Top-N folds this label set right now: the ranking may change, so nothing is cached.
     if (handle >= FOLDED && handle < 2 * FOLDED) return this.makeFoldedChild(strings);
+    return this.insert(values, handle);
+  }
+
+  /** cached: the cached child of a label object, or undefined (no binding, no validation). */
+  cached(labels: Labels): C | undefined {
+    if (this.labelNames.length === 0 || labels === null || typeof labels !== 'object') return undefined;
+    return this.lookup(this.root, labels);
+  }
+
+  /**
+   * bindAndRecord: the first sample of a label object not cached yet, in one native call that
+   * binds the series and records the sample (a top-N-folded set is recorded and not cached).
+   * Throws a coded error for bad labels.
+   */
+  bindAndRecord(labels: Labels, value: number, set: boolean): void {
+    const values = this.valuesOf(labels);
+    const handle = native.bindAndRecord(this.familyId, thread, this.strings(values), value, set);
+    if (handle < FOLDED) this.insert(values, handle);
+  }
+
+  private insert(values: readonly unknown[], handle: number): C {
     const child = this.makeChild(handle);
     this.entries?.push({ path: [...values], child });
     if (values.length === 0) return child;

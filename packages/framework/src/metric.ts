@@ -5,7 +5,7 @@ import type { FullDefinition } from './definition.js';
 import { fromNativeError } from './errors.js';
 import { LabelBinder, type BoundChild, type Labels } from './labels.js';
 import { native } from './native.js';
-import { flushRecorded } from './recorder.js';
+import { flushRecorded, record, SET_FLAG } from './recorder.js';
 import type { NativeLimits } from './policy.js';
 
 /** Metric: the base of Counter, Gauge and Histogram. */
@@ -72,6 +72,25 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
   }
 
   /** child: the unlabelled child, or the child for `labels`; never throws (bad labels are counted and dropped). */
+  /**
+   * recordFor: one sample for a label object, the path behind `observe(labels, v)`, `inc(labels, n)`
+   * and `set(labels, v)`: a cached series costs the label lookup and a buffered append; the first
+   * sample of a label set (and every sample while top-N folds it) is one native call that binds
+   * and records together. Never throws: bad labels are counted and dropped.
+   */
+  protected recordFor(labels: Labels<L>, value: number, set: boolean): void {
+    const child = this.binder.cached(labels);
+    if (child !== undefined) {
+      record(set ? child.handle + SET_FLAG : child.handle, value);
+      return;
+    }
+    try {
+      this.binder.bindAndRecord(labels, value, set);
+    } catch {
+      native.countRejected(this.familyId, 'invalid_labels');
+    }
+  }
+
   protected child(labels: Labels<L> | undefined): C | undefined {
     try {
       if (labels === undefined) return (this.unlabelled ??= this.binder.fromValues([]));

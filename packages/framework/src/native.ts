@@ -33,6 +33,7 @@ export interface NativeCore {
   registerThread(): number;
   defineFamily(definition: FamilyDefinitionNative): number;
   bindSeries(familyId: number, labelValues: string[]): number;
+  bindAndRecord(familyId: number, thread: number, labelValues: string[], value: number, set: boolean): number;
   createSampleBuffer(thread: number, pairs: number): Float64Array;
   applySamples(thread: number, samples: Float64Array, length: number): void;
   countRejected(familyId: number, reason: string): void;
