@@ -6,6 +6,8 @@
  * Every server runs in its own child process and all are started first; then each repetition
  * runs wrk once against every server in turn (round-robin, so drift on a shared machine spreads
  * over all variants rather than landing on one). wrk runs for a bounded time (5 s, quick 1 s).
+ * Where `taskset` exists, servers run on CPU 0 and wrk on CPU 1, so the load generator does not
+ * steal the server's core (on 2 cores an unpinned wrk made req/s swing by up to 2x between runs).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,8 +31,18 @@ const VARIANTS = [
   ['fastify', 'fastify-metrics'],
 ];
 
+const pin = (() => {
+  try {
+    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const pinned = (cpu, command, args) => (pin ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args]);
+
 function startServer(framework, metrics) {
-  const child = spawn(process.execPath, [serverScript, framework, metrics], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(...pinned(0, process.execPath, [serverScript, framework, metrics]), { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`server ${framework}/${metrics} exited with code ${code}`)));
     createInterface({ input: child.stdout }).once('line', (line) => resolve({ child, port: JSON.parse(line).port }));
@@ -39,7 +51,7 @@ function startServer(framework, metrics) {
 
 /** wrk: one bounded run; returns req/s and p99 in ms (parsed from `--latency` output). */
 function wrk(port, seconds) {
-  const out = execFileSync('wrk', ['-t1', '-c32', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], { encoding: 'utf8' });
+  const out = execFileSync(...pinned(1, 'wrk', ['-t1', '-c32', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]), { encoding: 'utf8' });
   const reqPerSec = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
   const [, value, unit] = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const p99Ms = Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit];
@@ -82,7 +94,7 @@ async function http({ quick }) {
     row.baselineReqPerSec = base.reqPerSec.median;
     row.changePercent = ((row.reqPerSec.median - base.reqPerSec.median) / base.reqPerSec.median) * 100;
   }
-  return { wrkSeconds: seconds, reps, connections: 32, rows, pluginHttp: pluginBuilt ? 'measured' : 'not built: metricore rows left out' };
+  return { wrkSeconds: seconds, reps, connections: 32, pinned: pin, rows, pluginHttp: pluginBuilt ? 'measured' : 'not built: metricore rows left out' };
 }
 
 runScenario('http', http);
