@@ -5,8 +5,11 @@
 
 use std::sync::Mutex;
 
-/// Buffers kept for reuse; more would hold memory that scrapes rarely need at once.
-const KEEP: usize = 2;
+/// Buffers kept for reuse: one, as scrapes rarely overlap; each kept buffer stays resident.
+const KEEP: usize = 1;
+/// Larger buffers are freed, not kept: holding a 100k-series body (250 MB) between scrapes cost
+/// more resident memory than the series themselves (benchmarks/ memory scenario).
+const KEEP_MAX_BYTES: usize = 32 << 20;
 
 static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
@@ -25,6 +28,9 @@ pub fn take(hint: usize) -> Vec<u8> {
 
 /// Returns a buffer for reuse (dropped if the pool is full).
 pub fn give(buffer: Vec<u8>) {
+    if buffer.capacity() > KEEP_MAX_BYTES {
+        return;
+    }
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
     if pool.len() < KEEP {
         pool.push(buffer);
