@@ -5,7 +5,14 @@
  * `labelPolicy: { org: { topN: 20 } }`, metricore without a policy, and prom-client (no policy
  * exists there). Totals must survive folding: the scraped `_count` over all series equals the
  * number of observations recorded.
+ *
+ * Then the stream from the label-policy issue: 1,000,000 distinct org values (quick: 50,000),
+ * each seen once, through a `topN: 20` histogram with 4 routes, in a fresh child process: series
+ * scraped (target 21 per route), resident-memory growth (target ≤ 16 MiB), and the cost of an
+ * unseen org against an admitted one.
  */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseScrape } from '@metricore/framework/testing';
 import { BUCKETS, VALUE_MASK, logUniformValues, mulberry32 } from './lib/inputs.mjs';
 import { log, runScenario } from './lib/scenario.mjs';
@@ -94,7 +101,14 @@ async function cardinality({ quick }) {
     log(`cardinality ${s.name}: ${row.nsPerOp.median.toFixed(1)} ns/op, ${series} series, count ${scraped}/${recorded}`);
     rows.push(row);
   }
-  return { distinctOrgs: quick ? 1000 : 10_000, opsPerSample: ops, reps, rows };
+  const child = fileURLToPath(new URL('./lib/distinct-orgs-child.mjs', import.meta.url));
+  const out = execFileSync(process.execPath, ['--expose-gc', child, String(quick ? 50_000 : 1_000_000)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const distinct = JSON.parse(out.trim().split('\n').pop());
+  log(
+    `cardinality ${distinct.distinct} distinct orgs, topN 20: ${distinct.seriesPerRoute.join('/')} series per route, ` +
+      `rss +${(distinct.rssGrowthBytes / 2 ** 20).toFixed(1)} MiB (JS heap +${(distinct.heapTotalGrowthBytes / 2 ** 20).toFixed(1)} MiB), unseen ${distinct.unseenNs.toFixed(0)} ns, known ${distinct.knownNs.toFixed(1)} ns, exact ${distinct.exact}`,
+  );
+  return { distinctOrgs: quick ? 1000 : 10_000, opsPerSample: ops, reps, rows, distinct };
 }
 
 runScenario('cardinality', cardinality);
