@@ -4,8 +4,11 @@
  * `node http-server.mjs <framework> <metrics>` with framework node|express|fastify and metrics
  * none|metricore|prom-client|express-prom-bundle|fastify-metrics; listens on 127.0.0.1:0 and
  * prints `{"port": N}` on stdout. Each variant is set up the way its documentation shows.
+ * Every line read on stdin is answered with one line `{"user": µs, "system": µs}` of
+ * `process.cpuUsage()`, so the benchmark can divide the server's CPU time by the requests served.
  */
 import { createServer } from 'node:http';
+import { createInterface } from 'node:readline';
 
 const [framework, metrics] = process.argv.slice(2);
 const HELLO = 'hello world';
@@ -75,3 +78,5 @@ const make = { node: nodeServer, express: expressServer, fastify: fastifyServer 
 if (!make) throw new TypeError(`unknown framework "${framework}"; expected node, express or fastify`);
 const server = await make();
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
+createInterface({ input: process.stdin }).on('line', () => process.stdout.write(`${JSON.stringify(process.cpuUsage())}\n`));
+
