@@ -9,13 +9,16 @@
  * Where `taskset` exists, servers run on CPU 0 and wrk on CPU 1, so the load generator does not
  * steal the server's core (on 2 cores an unpinned wrk made req/s swing by up to 2x between runs).
  *
- * req/s still swings with whatever else the VM runs, so each run also records the server
- * process's CPU time (user + system, `process.cpuUsage()` asked over stdin just before and after
- * wrk) divided by the requests wrk completed: CPU µs per request, which time stolen from the
- * server does not inflate. The metrics overhead is that figure against the framework's server
- * without metrics in the same run.
+ * req/s still swings with whatever else the VM runs, and so does the CPU time of a saturated
+ * server (the host's interference is billed to it). So each repetition then runs one framework's
+ * variants *at the same time*, all servers on CPU 0 and one wrk each on CPU 1, and records every
+ * server's CPU time (user + system, `process.cpuUsage()` asked over stdin around the run) over
+ * the requests it served: CPU µs per request, measured under the same interference for all
+ * variants. The overhead is the median over repetitions of each run's ratio to the framework's
+ * server without metrics.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +26,7 @@ import { packageVersion } from './lib/system.mjs';
 import { log, runScenario } from './lib/scenario.mjs';
 import { summarize } from './lib/stats.mjs';
 
+const run = promisify(execFile);
 const serverScript = fileURLToPath(new URL('./lib/http-server.mjs', import.meta.url));
 
 const VARIANTS = [
@@ -64,15 +68,28 @@ function startServer(framework, metrics) {
   });
 }
 
-/** wrk: one bounded run; returns req/s, requests completed and p99 in ms (parsed from `--latency` output). */
+const wrkArgs = (port, seconds, connections) => pinned(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]);
+
+/** wrk: one bounded run; returns req/s and p99 in ms (parsed from `--latency` output). */
 function wrk(port, seconds) {
-  const out = execFileSync(...pinned(1, 'wrk', ['-t1', '-c32', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]), { encoding: 'utf8' });
+  const out = execFileSync(...wrkArgs(port, seconds, 32), { encoding: 'utf8' });
   const reqPerSec = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)[1]);
-  const requests = Number(/(\d+) requests in/.exec(out)[1]);
   const [, value, unit] = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
   const p99Ms = Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit];
   if (/Non-2xx/.test(out)) throw new Error(`wrk saw non-2xx answers on port ${port}:\n${out}`);
-  return { reqPerSec, requests, p99Ms };
+  return { reqPerSec, p99Ms };
+}
+
+/** cpuRun: one framework's servers loaded at once (one wrk each); appends each server's CPU µs per request to `s.cpuSamples`. */
+async function cpuRun(group, seconds) {
+  const before = await Promise.all(group.map((s) => s.cpu()));
+  const outs = await Promise.all(group.map((s) => run(...wrkArgs(s.port, seconds, 16)).then((r) => r.stdout)));
+  const after = await Promise.all(group.map((s) => s.cpu()));
+  group.forEach((s, i) => {
+    if (/Non-2xx/.test(outs[i])) throw new Error(`wrk saw non-2xx answers on port ${s.port}:\n${outs[i]}`);
+    s.cpuSamples.push((after[i] - before[i]) / Number(/(\d+) requests in/.exec(outs[i])[1]));
+  });
+  log(`http ${group[0].framework} concurrent: ${group.map((s) => `${s.metrics} ${s.cpuSamples.at(-1).toFixed(2)}`).join(', ')} CPU µs/req`);
 }
 
 async function http({ quick }) {
@@ -88,16 +105,14 @@ async function http({ quick }) {
   const reps = quick ? 1 : 5;
   const servers = [];
   try {
-    for (const [framework, metrics] of variants) servers.push({ framework, metrics, ...(await startServer(framework, metrics)), samples: [] });
+    for (const [framework, metrics] of variants) servers.push({ framework, metrics, ...(await startServer(framework, metrics)), samples: [], cpuSamples: [] });
     if (!quick) for (const s of servers) wrk(s.port, 1); // warm-up (JIT, connection pools)
     for (let r = 0; r < reps; r++) {
       for (const s of servers) {
-        const before = await s.cpu();
-        const sample = wrk(s.port, seconds);
-        sample.cpuUsPerRequest = ((await s.cpu()) - before) / sample.requests;
-        s.samples.push(sample);
-        log(`http ${s.framework}/${s.metrics} rep ${r + 1}: ${sample.reqPerSec.toFixed(0)} req/s, ${sample.cpuUsPerRequest.toFixed(2)} CPU µs/req, p99 ${sample.p99Ms.toFixed(2)} ms`);
+        s.samples.push(wrk(s.port, seconds));
+        log(`http ${s.framework}/${s.metrics} rep ${r + 1}: ${s.samples.at(-1).reqPerSec.toFixed(0)} req/s, p99 ${s.samples.at(-1).p99Ms.toFixed(2)} ms`);
       }
+      for (const framework of new Set(servers.map((s) => s.framework))) await cpuRun(servers.filter((s) => s.framework === framework), seconds);
     }
   } finally {
     for (const s of servers) s.child.kill();
@@ -107,14 +122,16 @@ async function http({ quick }) {
     metrics: s.metrics,
     reqPerSec: summarize(s.samples.map((x) => x.reqPerSec)),
     p99Ms: summarize(s.samples.map((x) => x.p99Ms)),
-    cpuUsPerRequest: summarize(s.samples.map((x) => x.cpuUsPerRequest)),
+    cpuUsPerRequest: summarize(s.cpuSamples),
   }));
   for (const row of rows) {
     const base = rows.find((b) => b.framework === row.framework && b.metrics === 'none');
     row.baselineReqPerSec = base.reqPerSec.median;
     row.changePercent = ((row.reqPerSec.median - base.reqPerSec.median) / base.reqPerSec.median) * 100;
     row.baselineCpuUsPerRequest = base.cpuUsPerRequest.median;
-    row.cpuOverheadPercent = ((row.cpuUsPerRequest.median - base.cpuUsPerRequest.median) / base.cpuUsPerRequest.median) * 100;
+    const server = servers.find((s) => s.framework === row.framework && s.metrics === row.metrics);
+    const baseServer = servers.find((s) => s.framework === row.framework && s.metrics === 'none');
+    row.cpuOverheadPercent = summarize(server.cpuSamples.map((us, i) => (us / baseServer.cpuSamples[i] - 1) * 100)).median;
   }
   return { wrkSeconds: seconds, reps, connections: 32, pinned: pin, rows, pluginHttp: pluginBuilt ? 'measured' : 'not built: metricore rows left out' };
 }

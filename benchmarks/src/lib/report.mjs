@@ -159,7 +159,7 @@ function httpSection(r) {
   ]);
   const cpuHead = cpu ? ['server CPU µs/request (median)', 'min–max', 'CPU vs no metrics'] : [];
   const cpuText = cpu
-    ? ' "server CPU µs/request" is the server process\'s user + system CPU time during the wrk run (`process.cpuUsage()`) over the requests completed: unlike req/s it does not move when the VM steals time from the server, so it is the figure the 2% target is judged by.'
+    ? ' "server CPU µs/request" comes from separate runs in each repetition where one framework\'s variants are loaded at the same time (servers sharing CPU 0, one `wrk -c16` each on CPU 1): each server\'s user + system CPU time (`process.cpuUsage()`) over the requests it served. All variants then see the same interference from the VM, which a saturated server is billed for and which makes sequential req/s (and CPU time) swing far more than 2%; "CPU vs no metrics" is the median of the per-repetition ratios, and the 2% target is judged by it.'
     : '';
   return `## HTTP servers (wrk, hello world)
 
