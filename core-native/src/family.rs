@@ -288,18 +288,24 @@ impl Family {
         self.folded[label][reason as usize].fetch_add(1, Relaxed);
     }
 
+    fn check_label_count(&self, values: &[String]) -> Result<(), CoreError> {
+        if values.len() == self.def.label_names.len() {
+            return Ok(());
+        }
+        Err(CoreError::WrongLabelCount { metric: self.def.name.clone(), expected: self.def.label_names.len(), got: values.len() })
+    }
+
+    /// The escaped labels of the overflow series: every label that is not dropped is `__overflow__`.
+    fn overflow_labels(&self, state: &Interned) -> String {
+        self.escaped_labels(state, &vec![OVERFLOW.to_string(); self.def.label_names.len()])
+    }
+
     /// Returns the handle of the series with these label values, creating it the first time.
     /// The same values always give the same handle while the series lives. With a label policy the
     /// values are mapped first; a handle with the `FOLDED` bit means "folded by top-N right now:
     /// do not cache, record each sample with `record_folded`".
     pub fn bind(&'static self, table: &SeriesTable, values: &[String]) -> Result<u32, CoreError> {
-        if values.len() != self.def.label_names.len() {
-            return Err(CoreError::WrongLabelCount {
-                metric: self.def.name.clone(),
-                expected: self.def.label_names.len(),
-                got: values.len(),
-            });
-        }
+        self.check_label_count(values)?;
         let mut state = self.lock();
         // An unstable (top-N folded) binding counts its folds per sample, in `record_folded`.
         let (mapped, unstable) = self.map_values(&mut state, values, false);
@@ -340,8 +346,7 @@ impl Family {
             if let Some(handle) = state.overflow {
                 return Ok(handle);
             }
-            let overflow_values: Vec<String> = vec![OVERFLOW.to_string(); self.def.label_names.len()];
-            let overflow_labels = self.escaped_labels(state, &overflow_values);
+            let overflow_labels = self.overflow_labels(state);
             let handle = self.create(state, table, overflow_labels, None)?;
             state.overflow = Some(handle);
             return Ok(handle);
@@ -398,13 +403,7 @@ impl Family {
     /// Records one sample for a label set that top-N folds right now: counts its activity for
     /// the ranking, then records it into the series the values map to at this moment.
     pub fn record_folded(&'static self, table: &SeriesTable, values: &[String], value: f64) -> Result<Option<u32>, CoreError> {
-        if values.len() != self.def.label_names.len() {
-            return Err(CoreError::WrongLabelCount {
-                metric: self.def.name.clone(),
-                expected: self.def.label_names.len(),
-                got: values.len(),
-            });
-        }
+        self.check_label_count(values)?;
         let mut state = self.lock();
         if let Some(policy) = state.policy.as_mut() {
             let weight = if self.weigh_by_value { value.abs() } else { 1.0 };
@@ -428,8 +427,7 @@ impl Family {
         match labels {
             Some(labels) => self.bind_labels(&mut state, table, labels.to_string(), None),
             None => {
-                let overflow_values: Vec<String> = vec![OVERFLOW.to_string(); self.def.label_names.len()];
-                let labels = self.escaped_labels(&state, &overflow_values);
+                let labels = self.overflow_labels(&state);
                 self.bind_labels(&mut state, table, labels, None)
             }
         }
@@ -588,13 +586,7 @@ impl Family {
     /// Removes the series of these label values (mapped through the policy) from the exposition.
     /// Returns whether it existed. Recording into it again brings it back, from zero.
     pub fn remove(&'static self, values: &[String]) -> Result<bool, CoreError> {
-        if values.len() != self.def.label_names.len() {
-            return Err(CoreError::WrongLabelCount {
-                metric: self.def.name.clone(),
-                expected: self.def.label_names.len(),
-                got: values.len(),
-            });
-        }
+        self.check_label_count(values)?;
         let mut state = self.lock();
         let mapped = match state.policy.as_mut() {
             Some(p) => p.map_quietly(values),
