@@ -2,19 +2,12 @@
  * errors: every definition-time mistake throws a TypeError or RangeError with a stable code and a
  * message naming the metric and the value; hot-path garbage never throws and is counted.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorCode, MetricsHost, exponentialBuckets, linearBuckets } from '@metricore/framework';
-import { createTestHost, scrapeHost } from '@metricore/framework/testing';
+import { scrapeHost } from '@metricore/framework/testing';
+import { closedAfterEach } from './helpers.js';
 
-const hosts: MetricsHost[] = [];
-function host() {
-  const h = createTestHost();
-  hosts.push(h);
-  return h;
-}
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.close()));
-});
+const host = closedAfterEach();
 
 /** expectError: `fn` throws an instance of `type` with exactly this code and message. */
 function expectError(fn: () => unknown, type: ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor, code: string, message: string) {
@@ -145,8 +138,7 @@ describe('definition errors', () => {
     expectError(() => h.counter({ name: 'clash_total', help: 'x' }), TypeError, 'METRICORE_FAMILY_CLASH', `metric "clash_total" is already defined with labels [a], not []; ${tail}`);
     expectError(() => h.histogram({ name: 'clash_seconds', help: 'x', buckets: [1, 3] }), TypeError, 'METRICORE_FAMILY_CLASH', `metric "clash_seconds" is already defined with other buckets; ${tail}`);
     // Another host on the same registry (another thread does the same) clashes too.
-    const other = new MetricsHost({ registry: h.registry, logger: { warn() {} } });
-    hosts.push(other);
+    const other = host({ registry: h.registry });
     expectError(() => other.histogram({ name: 'clash_total', help: 'x' }), TypeError, 'METRICORE_FAMILY_CLASH', `metric "clash_total" is already defined with type counter, not histogram; ${tail}`);
   });
 });

@@ -3,19 +3,11 @@
  * the test kit, and `promtool check metrics` on a rich text body.
  */
 import { spawnSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
-import { MetricsHost } from '@metricore/framework';
-import { createTestHost, parseScrape, scrapeHost } from '@metricore/framework/testing';
+import { describe, expect, it } from 'vitest';
+import { parseScrape, scrapeHost } from '@metricore/framework/testing';
+import { closedAfterEach } from './helpers.js';
 
-const hosts: MetricsHost[] = [];
-function host() {
-  const h = createTestHost();
-  hosts.push(h);
-  return h;
-}
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.close()));
-});
+const host = closedAfterEach();
 
 const lines = (text: string) => text.split('\n');
 

@@ -3,6 +3,22 @@
  * want to see the bytes on the wire) and small waiting utilities.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { afterEach } from 'vitest';
+import type { MetricsHost, MetricsHostOptions } from '@metricore/framework';
+import { createTestHost } from '@metricore/framework/testing';
+
+/** closedAfterEach: a `host()` factory of test hosts that are closed after each test. */
+export function closedAfterEach(): (options?: MetricsHostOptions) => MetricsHost {
+  const hosts: MetricsHost[] = [];
+  afterEach(async () => {
+    await Promise.all(hosts.splice(0).map((h) => h.close()));
+  });
+  return (options) => {
+    const h = createTestHost(options);
+    hosts.push(h);
+    return h;
+  };
+}
 
 /** Prometheus' own Accept header (prometheus 2.x scrape manager). */
 export const PROMETHEUS_ACCEPT =

@@ -2,20 +2,12 @@
  * promclient: interop with prom-client 15 in both directions.
  */
 import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
-import { MetricsHost, toPromClient } from '@metricore/framework';
-import { createTestHost, parseScrape, scrapeUrl } from '@metricore/framework/testing';
-import { PROMETHEUS_ACCEPT, request } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { toPromClient } from '@metricore/framework';
+import { parseScrape, scrapeUrl } from '@metricore/framework/testing';
+import { PROMETHEUS_ACCEPT, closedAfterEach, request } from './helpers.js';
 
-const hosts: MetricsHost[] = [];
-function host() {
-  const h = createTestHost();
-  hosts.push(h);
-  return h;
-}
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.close()));
-});
+const host = closedAfterEach();
 
 describe('host.attachPromClient(registry)', () => {
   function promRegistry() {
