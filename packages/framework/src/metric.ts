@@ -71,7 +71,6 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
     return this.binder.fromValues(args);
   }
 
-  /** child: the unlabelled child, or the child for `labels`; never throws (bad labels are counted and dropped). */
   /**
    * recordFor: one sample for a label object, the path behind `observe(labels, v)`, `inc(labels, n)`
    * and `set(labels, v)`: a cached series costs the label lookup and a buffered append; the first
@@ -91,6 +90,7 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
     }
   }
 
+  /** child: the unlabelled child, or the child for `labels`; never throws (bad labels are counted and dropped). */
   protected child(labels: Labels<L> | undefined): C | undefined {
     try {
       if (labels === undefined) return (this.unlabelled ??= this.binder.fromValues([]));
