@@ -333,11 +333,6 @@ pub fn content_types() -> Vec<String> {
 
 /// triggerPanic: panics inside the core, to prove a panic becomes a JS error (tests only).
 #[napi(catch_unwind)]
-pub fn trigger_panic(in_render_task: bool) -> napi::Result<()> {
-    guarded(|| {
-        if in_render_task {
-            return Err(CoreError::Panic { detail: "not in a task".into() });
-        }
-        panic!("deliberate panic for tests")
-    })
+pub fn trigger_panic() -> napi::Result<()> {
+    guarded(|| -> Result<(), CoreError> { panic!("deliberate panic for tests") })
 }

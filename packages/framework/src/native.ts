@@ -50,7 +50,7 @@ export interface NativeCore {
   renderSync(registry: string, openmetrics: boolean, gzip: boolean, exclude: number[]): Buffer;
   contentTypes(): string[];
   recycleBody(body: ArrayBuffer): void;
-  triggerPanic(inRenderTask: boolean): void;
+  triggerPanic(): void;
 }
 
 function load(): NativeCore {

@@ -11,21 +11,21 @@ import { createTestHost, scrapeHost } from '@metricore/framework/testing';
 
 // The core is a dependency of the framework; resolve it from there, as an application would.
 const core = createRequire(createRequire(import.meta.url).resolve('@metricore/framework')) ('@metricore/core-native') as {
-  triggerPanic(inRenderTask: boolean): void;
+  triggerPanic(): void;
 };
 
 describe('native core', () => {
   it('a panic becomes a JS Error with [METRICORE_NATIVE_PANIC], and the process keeps working', async () => {
     let caught: unknown;
     try {
-      core.triggerPanic(false);
+      core.triggerPanic();
     } catch (error) {
       caught = error;
     }
     expect(caught).toBeInstanceOf(Error);
     expect((caught as Error).message).toMatch(/^\[METRICORE_NATIVE_PANIC\] native core panicked: deliberate panic for tests/);
     // Again, and the core still records and renders afterwards.
-    expect(() => core.triggerPanic(false)).toThrow('[METRICORE_NATIVE_PANIC]');
+    expect(() => core.triggerPanic()).toThrow('[METRICORE_NATIVE_PANIC]');
     const host = createTestHost();
     host.counter({ name: 'after_panic_total', help: 'Recorded after a panic.' }).inc(2);
     expect((await scrapeHost(host)).value('after_panic_total')).toBe(2);
