@@ -121,13 +121,10 @@ fn render_self_metrics(out: &mut Vec<u8>, families: &[&'static Family], format: 
         write_u64(out, family.series_count() as u64);
         out.push(b'\n');
     }
-    let (header, sample) = match format {
-        Format::Text => ("metricore_rejected_samples_total", "metricore_rejected_samples_total"),
-        Format::OpenMetrics => ("metricore_rejected_samples", "metricore_rejected_samples_total"),
-    };
+    let sample = "metricore_rejected_samples_total";
     write_header(
         out,
-        header,
+        family_name(sample, Kind::Counter, format),
         "Samples dropped instead of recorded, by metric and reason (nan, infinite, negative, invalid_labels).",
         Kind::Counter,
         None,
@@ -152,13 +149,10 @@ fn render_self_metrics(out: &mut Vec<u8>, families: &[&'static Family], format: 
 
 /// Label-policy self-metrics: folds by family, label and reason, and TTL evictions.
 fn render_policy_metrics(out: &mut Vec<u8>, families: &[&'static Family], format: Format) {
-    let (header, sample) = match format {
-        Format::Text => ("metricore_label_values_folded_total", "metricore_label_values_folded_total"),
-        Format::OpenMetrics => ("metricore_label_values_folded", "metricore_label_values_folded_total"),
-    };
+    let sample = "metricore_label_values_folded_total";
     write_header(
         out,
-        header,
+        family_name(sample, Kind::Counter, format),
         "Label values folded by the label policy, by family, label and reason (allowlist, topn, length, overflow).",
         Kind::Counter,
         None,
@@ -185,11 +179,8 @@ fn render_policy_metrics(out: &mut Vec<u8>, families: &[&'static Family], format
             }
         }
     }
-    let (header, sample) = match format {
-        Format::Text => ("metricore_series_evicted_total", "metricore_series_evicted_total"),
-        Format::OpenMetrics => ("metricore_series_evicted", "metricore_series_evicted_total"),
-    };
-    write_header(out, header, "Series evicted after their idle TTL, by family.", Kind::Counter, None, format);
+    let sample = "metricore_series_evicted_total";
+    write_header(out, family_name(sample, Kind::Counter, format), "Series evicted after their idle TTL, by family.", Kind::Counter, None, format);
     for family in families.iter().filter(|f| f.limits.ttl_ms.is_some()) {
         out.extend_from_slice(sample.as_bytes());
         out.extend_from_slice(b"{family=\"");
