@@ -67,32 +67,44 @@ export function createEndpoint(host: Renderer, options: EndpointOptions = {}): (
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method Not Allowed', { allow: 'GET, HEAD' });
     if (!authorized(req, expected)) return send(res, 401, 'Unauthorized', { 'www-authenticate': 'Bearer realm="metrics"' });
     if (active >= maxConcurrent) return send(res, 503, 'Too many concurrent scrapes', { 'retry-after': '1' });
+    // The slot is held until the render settles, not until the timeout answers: a render that
+    // outlasts the timeout still runs, and the cap bounds renders, not responses.
     active++;
     const { format, gzip } = negotiate(req.headers);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), timeoutMs);
-    });
-    Promise.race([host.render(format, gzip), timeout])
-      .then((body) => {
-        if (body === 'timeout') return send(res, 503, `Render timed out after ${timeoutMs} ms`);
-        const headers: Record<string, string | number> = {
-          'content-type': CONTENT_TYPES[format],
-          'content-length': body.length,
-          vary: 'Accept, Accept-Encoding',
-        };
-        if (gzip) headers['content-encoding'] = 'gzip';
-        res.writeHead(200, headers);
-        if (req.method === 'HEAD') {
-          res.end();
-          host.release?.(body);
-        } else {
-          // Released once written, never while the socket may still read it (an aborted response
-          // leaves its body to the garbage collector).
-          res.end(body, () => host.release?.(body));
-        }
-      })
-      .catch((error: unknown) => send(res, 500, `Render failed: ${error instanceof Error ? error.message : String(error)}`))
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      send(res, 503, `Render timed out after ${timeoutMs} ms`);
+    }, timeoutMs);
+    host
+      .render(format, gzip)
+      .then(
+        (body) => {
+          if (timedOut) {
+            // Nobody reads a late body: its memory goes back to the pool now.
+            host.release?.(body);
+            return;
+          }
+          const headers: Record<string, string | number> = {
+            'content-type': CONTENT_TYPES[format],
+            'content-length': body.length,
+            vary: 'Accept, Accept-Encoding',
+          };
+          if (gzip) headers['content-encoding'] = 'gzip';
+          res.writeHead(200, headers);
+          if (req.method === 'HEAD') {
+            res.end();
+            host.release?.(body);
+          } else {
+            // Released once written, never while the socket may still read it (an aborted response
+            // leaves its body to the garbage collector).
+            res.end(body, () => host.release?.(body));
+          }
+        },
+        (error: unknown) => {
+          if (!timedOut) send(res, 500, `Render failed: ${error instanceof Error ? error.message : String(error)}`);
+        },
+      )
       .finally(() => {
         clearTimeout(timer);
         active--;

@@ -5,7 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MetricsHost, type MetricsHostOptions } from '@metricore/framework';
 import { createTestHost, parseScrape, scrapeUrl } from '@metricore/framework/testing';
-import { PROMETHEUS_ACCEPT, deferred, request, sleep } from './helpers.js';
+import { PROMETHEUS_ACCEPT, deferred, request, waitFor } from './helpers.js';
 
 const hosts: MetricsHost[] = [];
 async function serve(options: MetricsHostOptions = {}) {
@@ -127,7 +127,7 @@ describe('endpoint', () => {
       await gate.promise;
     });
     const first = [request(url), request(url)];
-    while (entered < 2) await sleep(5);
+    await waitFor(() => entered === 2, 'two scrapes in collect');
     const third = await request(url);
     expect(third.status).toBe(503);
     expect(third.headers['retry-after']).toBe('1');
@@ -138,17 +138,47 @@ describe('endpoint', () => {
 
   it('answers 503 when rendering takes longer than renderTimeoutMs', async () => {
     const { host, url } = await serve({ endpoint: { renderTimeoutMs: 100 } });
-    let slow = true;
+    const gate = deferred();
+    let hold = true;
     host.hooks.collect.tapPromise('sleepy-collector', async () => {
-      if (slow) await sleep(1_500);
+      if (hold) await gate.promise;
     });
-    const started = performance.now();
+    // Answered by the timeout while the collector still holds the render.
     const res = await request(url);
     expect(res.status).toBe(503);
     expect(res.body.toString()).toBe('Render timed out after 100 ms\n');
-    // Answered by the timeout, not by the end of the slow collector.
-    expect(performance.now() - started).toBeLessThan(1_400);
-    slow = false;
+    hold = false;
+    gate.resolve();
+    await waitFor(async () => (await request(url)).status === 200, 'a scrape to succeed after the slow render');
+  });
+
+  it('renders that outlast the timeout still hold their slot, and late bodies go back to the pool', async () => {
+    const { host, url } = await serve({ endpoint: { renderTimeoutMs: 30, maxConcurrentScrapes: 2 } });
+    const gate = deferred();
+    let entered = 0;
+    let hold = true;
+    host.hooks.collect.tapPromise('slow-collector', async () => {
+      if (!hold) return;
+      entered++;
+      await gate.promise;
+    });
+    const released: Buffer[] = [];
+    const release = host.release.bind(host);
+    host.release = (body: Buffer) => {
+      released.push(body);
+      release(body);
+    };
+    const timedOut = await Promise.all([request(url), request(url)]);
+    expect(timedOut.map((r) => r.status)).toEqual([503, 503]);
+    expect(entered).toBe(2);
+    // Both renders still run: more scrapes than the cap are refused, none starts another render.
+    const refused = await Promise.all([request(url), request(url), request(url)]);
+    expect(refused.map((r) => r.body.toString())).toEqual(Array(3).fill('Too many concurrent scrapes\n'));
+    expect(entered).toBe(2);
+    hold = false;
+    gate.resolve();
+    await waitFor(() => released.length === 2, 'the two late bodies to be released');
+    expect(released.every((b) => b.length === 0)).toBe(true);
     expect((await request(url)).status).toBe(200);
   });
 

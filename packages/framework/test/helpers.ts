@@ -53,6 +53,18 @@ export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => 
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * waitFor: polls `condition` until it holds, failing with `what` after `deadlineMs` (a deadline,
+ * never an expected duration: the test waits for the event, however slow the machine).
+ */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, deadlineMs = 20_000): Promise<void> {
+  const deadline = performance.now() + deadlineMs;
+  while (!(await condition())) {
+    if (performance.now() > deadline) throw new Error(`waitFor: gave up after ${deadlineMs} ms waiting for ${what}`);
+    await new Promise<void>((r) => setTimeout(r, 2));
+  }
+}
+
 /** capturingLogger: a logger that keeps every warning. */
 export function capturingLogger(): { warn: (m: string, e?: unknown) => void; warnings: Array<{ message: string; error: unknown }> } {
   const warnings: Array<{ message: string; error: unknown }> = [];
