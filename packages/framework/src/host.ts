@@ -19,7 +19,7 @@ import { native } from './native.js';
 import { parseOptions } from './options.js';
 import { parseLabelPolicy, resolveLimits, type LabelPolicy } from './policy.js';
 import { checkPlugin, type Plugin } from './plugin.js';
-import { DEFAULT_FLUSH_INTERVAL_MS, flushRecorded, setFlushInterval } from './recorder.js';
+import { DEFAULT_FLUSH_INTERVAL_MS, flushEvery, flushRecorded } from './recorder.js';
 
 const require = createRequire(import.meta.url);
 /** How often the host asks the core to re-rank top-N labels and evict idle series. */
@@ -33,7 +33,7 @@ export interface MetricsHostOptions {
   plugins?: Plugin[];
   /** registry: name of the process-wide registry; threads naming the same one share families. Default "default". */
   registry?: string;
-  /** flushIntervalMs: how often this thread applies buffered samples (the bound on cross-thread visibility). Default 1000. */
+  /** flushIntervalMs: how often this thread applies buffered samples at least (the bound on cross-thread visibility); the thread flushes at the shortest interval of its live hosts. Default 1000. */
   flushIntervalMs?: number;
   /** collectTimeoutMs: how long a `collect` tap may take before it counts as failed. Default 5000. */
   collectTimeoutMs?: number;
@@ -95,7 +95,7 @@ export class MetricsHost {
       logger: parsed.logger ?? console,
       endpoint: parsed.endpoint ?? {},
     };
-    setFlushInterval(parsed.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
+    flushEvery(this, parsed.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
     this.labelPolicy = parseLabelPolicy(parsed.labelPolicy, 'MetricsHost');
     // Top-N re-ranking and TTL eviction run in the core; once a second is far below their intervals.
     this.upkeep = setInterval(() => this.maintain(), UPKEEP_INTERVAL_MS);
@@ -277,6 +277,7 @@ export class MetricsHost {
     flushRecorded();
     this.closed = true;
     clearInterval(this.upkeep);
+    flushEvery(this, undefined);
     const server = this.server;
     this.server = undefined;
     if (server) {

@@ -5,7 +5,7 @@ import type { FullDefinition } from './definition.js';
 import { fromNativeError } from './errors.js';
 import { LabelBinder, type BoundChild, type Labels } from './labels.js';
 import { native } from './native.js';
-import { flushRecorded, record, SET_FLAG } from './recorder.js';
+import { flushRecorded, record, SET_FLAG, startRecorder } from './recorder.js';
 import type { NativeLimits } from './policy.js';
 
 /** Metric: the base of Counter, Gauge and Histogram. */
@@ -29,6 +29,7 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
     this.name = definition.name;
     this.help = definition.help;
     this.labelNames = definition.labelNames as L[];
+    startRecorder();
     try {
       this.familyId = native.defineFamily({
         registry,

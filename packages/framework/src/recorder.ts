@@ -6,7 +6,8 @@
  * 28.9 ns against 14.6 ns per value for this append-and-drain, so the hot path never crosses
  * into native on its own. The buffer is applied when full, before every render on this thread,
  * on `flushRecorded()` / `host.close()`, when the thread exits, and at least every
- * `flushIntervalMs` (default 1,000 ms): the bound on how late another thread's scrape sees it.
+ * `flushIntervalMs` (default 1,000 ms; the shortest of the thread's live hosts): the bound on how
+ * late another thread's scrape sees it.
  * The buffer lives in native memory, so a thread ended by `worker.terminate()` (which skips JS
  * `exit` handlers) still has its pending samples applied by the core's cleanup hook.
  */
@@ -31,33 +32,71 @@ export function record(handle: number, value: number): void {
   samples[i] = handle;
   samples[i + 1] = value;
   length = i + 2;
-  if (length === samples.length) flushRecorded();
+  if (length === samples.length) flushLocal();
 }
 
-/** flushRecorded: applies this thread's buffered samples to the shared native storage now. */
-export function flushRecorded(): void {
+/** flushLocal: applies this copy's buffered samples to the shared native storage now. */
+function flushLocal(): void {
   if (length === 0) return;
   const n = length;
   length = 0;
   native.applySamples(thread, samples, n);
 }
 
-let timer: NodeJS.Timeout | undefined;
-let intervalMs = 1000;
+/**
+ * The flushers of every copy of the framework loaded in this thread (an ESM and a CommonJS build
+ * are two module instances with two buffers), kept on `globalThis` under a registry-wide Symbol so
+ * whichever copy renders applies them all: a thread always sees its own samples.
+ */
+const FLUSHERS = Symbol.for('metricore.recorder.flushers');
+type Global = typeof globalThis & { [FLUSHERS]?: Set<() => void> };
+const flushers: Set<() => void> = ((globalThis as Global)[FLUSHERS] ??= new Set());
+
+/** flushRecorded: applies this thread's buffered samples (of every loaded copy of the framework) to the shared native storage now. */
+export function flushRecorded(): void {
+  for (const flush of flushers) flush();
+}
 
 /** DEFAULT_FLUSH_INTERVAL_MS: the default bound on how late other threads see a sample. */
 export const DEFAULT_FLUSH_INTERVAL_MS = 1000;
 
-/** setFlushInterval: changes this thread's periodic flush (the visibility bound for other threads). */
-export function setFlushInterval(ms: number): void {
-  if (timer !== undefined && ms === intervalMs) return;
+/** Flush intervals asked for by the live hosts of this thread (and copy); the timer runs at the shortest. */
+const intervals = new Map<object, number>();
+let timer: NodeJS.Timeout | undefined;
+let timerMs = 0;
+let started = false;
+
+function reschedule(): void {
+  const ms = intervals.size === 0 ? 0 : Math.min(...intervals.values());
+  if (ms === timerMs) return;
   if (timer !== undefined) clearInterval(timer);
-  intervalMs = ms;
+  timer = undefined;
+  timerMs = ms;
+  if (ms === 0) return;
   timer = setInterval(flushRecorded, ms);
   timer.unref();
 }
 
-setFlushInterval(DEFAULT_FLUSH_INTERVAL_MS);
-// Nothing recorded is lost when a thread or the process ends.
-process.on('exit', flushRecorded);
-if (!isMainThread) process.on('beforeExit', flushRecorded);
+/**
+ * startRecorder: called for every metric family made: registers this copy's buffer with the
+ * thread's flushers and, once, flushes on exit (nothing recorded is lost when a thread or the
+ * process ends). Importing the framework starts nothing; the first family does.
+ */
+export function startRecorder(): void {
+  if (started) return;
+  started = true;
+  flushers.add(flushLocal);
+  process.on('exit', flushRecorded);
+  if (!isMainThread) process.on('beforeExit', flushRecorded);
+}
+
+/**
+ * flushEvery: `owner` (a host) wants this thread's buffer applied at least every `ms`; the
+ * thread's one timer runs at the shortest interval any live host asked for, so one host's
+ * setting never loosens another's bound. `ms` undefined withdraws the owner's wish.
+ */
+export function flushEvery(owner: object, ms: number | undefined): void {
+  if (ms === undefined) intervals.delete(owner);
+  else intervals.set(owner, ms);
+  reschedule();
+}
