@@ -12,7 +12,7 @@ import { Bench } from 'tinybench';
 import { scrapeHost } from '@metricore/framework/testing';
 import { BUCKETS, VALUE_MASK, labelNames, labelTuples, logUniformValues, toObject } from './lib/inputs.mjs';
 import { FloorCounter, FloorHistogram } from './lib/floor.mjs';
-import { PEER_NAMES, createPeer } from './lib/peers.mjs';
+import { CJS_PEER, PEER_NAMES, createPeer } from './lib/peers.mjs';
 import { log, runScenario } from './lib/scenario.mjs';
 import { summarize } from './lib/stats.mjs';
 
@@ -55,7 +55,8 @@ async function recording({ quick }) {
   const checks = [];
 
   const peers = [];
-  for (const name of PEER_NAMES) peers.push(await createPeer(name, 'bench-recording'));
+  // metricore's CommonJS build (require) is timed beside the ESM build (import): issue #17.
+  for (const name of [PEER_NAMES[0], CJS_PEER, ...PEER_NAMES.slice(1)]) peers.push(await createPeer(name, 'bench-recording'));
 
   for (const op of OPERATIONS) {
     const names = labelNames(op.width);
@@ -70,7 +71,7 @@ async function recording({ quick }) {
       if (op.kind === 'bound') env.child = peer.bind(env.h, labelTuples(1, op.width)[0]);
       const counter = { calls: 0 };
       bench.add(`${op.key}|${peer.name}`, compileLoop(statement, env, ops, counter));
-      if (peer.name === 'metricore' && (op.kind === 'bound' || op.kind === 'unlabelled')) {
+      if (peer.host && (op.kind === 'bound' || op.kind === 'unlabelled')) {
         checks.push({ peer, metric, labels: op.kind === 'bound' ? toObject(names, labelTuples(1, op.width)[0]) : {}, counter });
       }
     }

@@ -5,6 +5,7 @@
  * the library can, names the exact recording statement a benchmark loop uses (so each loop is
  * compiled with the library's own call, never behind a shared wrapper), and renders a scrape.
  */
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { BUCKETS } from './inputs.mjs';
@@ -14,17 +15,24 @@ const gzip = promisify(gzipCb);
 /** MAX_SERIES: the per-family series cap given to libraries that have one (above every scenario's N). */
 const MAX_SERIES = 1_000_000;
 
+/** CJS_PEER: metricore's CommonJS build as a peer of its own (the recording scenarios time both builds). */
+export const CJS_PEER = 'metricore (cjs)';
+
 /** PEER_NAMES: every library compared, in table order. The floor is not a peer (see floor.mjs). */
 export const PEER_NAMES = ['metricore', 'prom-client', '@prometheus-io/client', '@platformatic/prom-client', 'opentelemetry'];
 
 /** Statements the recording loops compile; `v` is the value, `labels` a label object, `child` a bound child. */
 const PROM_STATEMENTS = { bound: 'child.observe(v)', labelled: 'h.observe(labels, v)', unlabelled: 'h.observe(v)', inc: 'c.inc()' };
 
-async function metricore(registry) {
-  const { MetricsHost } = await import('@metricore/framework');
+/**
+ * metricore: the ESM build (`import`), or with `build: 'cjs'` the CommonJS build (`require`), so
+ * scenarios can time both; the CJS peer scrapes with its own build's testing kit.
+ */
+async function metricore(registry, build = 'esm') {
+  const { MetricsHost } = build === 'cjs' ? createRequire(import.meta.url)('@metricore/framework') : await import('@metricore/framework');
   const host = new MetricsHost({ registry });
   return {
-    name: 'metricore',
+    name: build === 'cjs' ? 'metricore (cjs)' : 'metricore',
     // The scrape and memory scenarios need N real series; the default cap (10,000) would fold the rest.
     histogram: (name, labelNames = []) => host.histogram({ name, help: `${name} help`, labelNames, buckets: BUCKETS, maxSeries: MAX_SERIES }),
     counter: (name, labelNames = []) => host.counter({ name, help: `${name} help`, labelNames }),
@@ -87,6 +95,8 @@ export async function createPeer(name, registry = 'bench') {
   switch (name) {
     case 'metricore':
       return metricore(registry);
+    case 'metricore (cjs)':
+      return metricore(`${registry}-cjs`, 'cjs');
     case 'prom-client':
       return promLike(name, await import('prom-client'));
     case '@prometheus-io/client':

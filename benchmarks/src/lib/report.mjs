@@ -64,6 +64,11 @@ export function evaluateTargets(results) {
   if (thr?.rows?.length === 2) {
     add('2 worker_threads into one family', '≥ 1.7x one thread; totals exact', `${x(thr.speedup)} one thread; totals ${thr.rows.every((r) => r.exact) ? 'exact' : 'NOT exact'}`, thr.speedup >= 1.7 && thr.rows.every((r) => r.exact));
   }
+  const uc = s.usercode?.rows ?? [];
+  if (uc.length) {
+    const flagged = usercodeFlags(s.usercode).filter((f) => f.library === 'metricore' && f.builds);
+    add('CommonJS build against ESM build (user code, every form, alone and mixed)', 'within 20%', flagged.length === 0 ? 'every form within 20%' : flagged.map((f) => `${f.form} (${f.style}) ${f.builds}`).join('; '), flagged.length === 0);
+  }
   const hr = s.http?.rows ?? [];
   if (hr.length) {
     const plugin = hr.filter((r) => r.metrics === 'metricore');
@@ -98,6 +103,57 @@ ${r.iterations} samples per row, each timing ${r.opsPerSample.toLocaleString('en
 ${table(['operation', 'library', 'median ns', 'min–max', 'x faster than prom-client', 'x the floor'], rows)}
 
 Counts checked after the run (proves the loops were not optimised away and nothing buffered was lost): ${checks}.
+`;
+}
+
+/** usercodeFlags: per (library, form), the build gap in each style and the style gap in each build, where above 20%. */
+export function usercodeFlags(r) {
+  const ns = (library, form, build, style) => r.rows.find((x) => x.library === library && x.form === form && x.build === build && x.style === style)?.nsPerOp.median;
+  const gap = (a, b) => (a == null || b == null ? null : Math.max(a, b) / Math.min(a, b) - 1);
+  const pct = (g) => `${(g * 100).toFixed(0)}%`;
+  const out = [];
+  const keys = [...new Set(r.rows.map((x) => `${x.library}|${x.form}`))];
+  for (const key of keys) {
+    const [library, form] = key.split('|');
+    for (const style of ['alone', 'mixed']) {
+      const g = gap(ns(library, form, 'esm', style), ns(library, form, 'cjs', style));
+      if (g !== null && g > 0.2) out.push({ library, form, style, builds: `CJS ${ns(library, form, 'cjs', style) > ns(library, form, 'esm', style) ? 'slower' : 'faster'} by ${pct(g)}` });
+    }
+    for (const build of ['esm', 'cjs']) {
+      const g = gap(ns(library, form, build, 'alone'), ns(library, form, build, 'mixed'));
+      if (g !== null && g > 0.2) out.push({ library, form, style: build, styles: `mixed ${ns(library, form, build, 'mixed') > ns(library, form, build, 'alone') ? 'slower' : 'faster'} by ${pct(g)}` });
+    }
+  }
+  return out;
+}
+
+function usercodeSection(r) {
+  const ns = (library, form, build, style) => r.rows.find((x) => x.library === library && x.form === form && x.build === build && x.style === style)?.nsPerOp;
+  const flags = usercodeFlags(r);
+  const rows = [];
+  for (const form of r.forms) {
+    const kind = form.split(' ')[0];
+    const floor = ns('floor', `${kind} unlabelled`, 'esm', 'alone')?.median;
+    for (const library of ['metricore', 'prom-client', 'floor']) {
+      if (!r.rows.some((x) => x.library === library && x.form === form)) continue;
+      const cells = [];
+      for (const style of ['alone', 'mixed']) for (const build of ['esm', 'cjs']) {
+        const v = ns(library, form, build, style);
+        cells.push(v ? `${fmt(v.median)} (${range(v)})` : '—');
+      }
+      const mine = flags.filter((f) => f.library === library && f.form === form).map((f) => `**${f.builds ? `${f.style}: ${f.builds}` : `${f.style}: ${f.styles}`}**`);
+      const esm = ns(library, form, 'esm', 'alone')?.median;
+      rows.push([`\`${form}\``, library === 'metricore' ? '**metricore**' : library, ...cells, x(esm / floor), mine.join('; ') || '—']);
+    }
+  }
+  const checks = r.verified.filter((v) => !v.exact);
+  return `## User code: ESM and CommonJS builds, every API form (ns per operation)
+
+Plain \`for\` loops as a user writes them, from an ES module that \`import\`s the packages and from a CommonJS script that \`require\`s them (${r.node}). "alone": one process per form and build; "mixed": one process per build that warms every form before timing any. Median (min–max) over the rounds; "x the floor" is the ESM-alone median over the floor's (a Float64Array cell for counters and gauges, the typed-array histogram for histograms). A row is flagged where the builds or the styles differ by more than 20%.
+
+${table(['form', 'library', 'ESM alone', 'CJS alone', 'ESM mixed', 'CJS mixed', 'x the floor', 'flags'], rows)}
+
+metricore totals scraped after each child: ${checks.length === 0 ? `all ${r.verified.length} exact` : `**${checks.length} of ${r.verified.length} NOT exact**`}.
 `;
 }
 
@@ -249,6 +305,7 @@ export function renderMarkdown(results, { chartPath } = {}) {
     else if (name === 'http') parts.push(httpSection(r));
     else if (name === 'process') parts.push(processSection(r));
     else if (name === 'cardinality') parts.push(cardinalitySection(r));
+    else if (name === 'usercode') parts.push(usercodeSection(r));
     else parts.push(genericSection(TITLES[name] ?? name, r));
   }
   return parts.join('\n');
