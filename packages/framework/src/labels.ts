@@ -26,7 +26,13 @@ function compileLookup<C>(labelNames: readonly string[]): Lookup<C> {
   // Label names passed isValidLabelName ([a-zA-Z_][a-zA-Z0-9_]*), so they are safe identifiers.
   let body = 'let m = root;\n';
   for (const name of labelNames) body += `m = m.get(labels.${name}); if (m === undefined) return undefined;\n`;
-  body += 'return m;';
+  // Every label name was found; the object must hold no other key, or a cached label set would
+  // take samples meant for another (unknown keys are then refused by the binding path and counted
+  // as invalid_labels by the recording path). The count costs ~6 ns per observe(labels, v) with 3
+  // labels (45.0 -> 51.3 ns, both builds in one process, medians of 15 loops of 2M calls, loaded
+  // 2-core machine): for-in makes V8 allocate the literal that escape analysis removed before.
+  // Object.keys(labels).length measured slower still (it builds an array).
+  body += `let n = 0; for (const k in labels) n++;\nreturn n === ${labelNames.length} ? m : undefined;`;
   return new Function('root', 'labels', body) as Lookup<C>;
 }
 
@@ -180,7 +186,7 @@ export class LabelBinder<C extends BoundChild> {
     return this.insert(values, handle);
   }
 
-  /** cached: the cached child of a label object, or undefined (no binding, no validation). */
+  /** cached: the cached child of a label object holding exactly the family's label names, or undefined (no binding). */
   cached(labels: Labels): C | undefined {
     if (this.labelNames.length === 0 || labels === null || typeof labels !== 'object') return undefined;
     return this.lookup(this.root, labels);

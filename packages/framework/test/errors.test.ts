@@ -252,4 +252,25 @@ describe('hot path', () => {
     expect(scrape.value('metricore_rejected_samples_total', { metric: 'badlbl_total', reason: 'invalid_labels' })).toBe(1);
     expect(scrape.value('metricore_rejected_samples_total', { metric: 'badlbl_gauge', reason: 'invalid_labels' })).toBe(1);
   });
+  it('an unknown label key is refused after the label set was cached, on binding and on recording', async () => {
+    const h = host();
+    const c = h.counter({ name: 'cached_keys_total', help: 'x', labelNames: ['org'] });
+    const hist = h.histogram({ name: 'cached_keys_seconds', help: 'x', labelNames: ['org'], buckets: [1] });
+    c.labels({ org: 'acme' }).inc();
+    c.inc({ org: 'acme' });
+    hist.observe({ org: 'acme' }, 0.5);
+    expectError(
+      () => c.labels({ org: 'acme', tenant: 't1' } as never),
+      TypeError,
+      ErrorCode.UNKNOWN_LABEL,
+      'metric "cached_keys_total" has no label "tenant"; its labels are: org',
+    );
+    expect(() => c.inc({ org: 'acme', tenant: 't1' } as never, 5)).not.toThrow();
+    hist.observe({ org: 'acme', tenant: 't1' } as never, 0.5);
+    const scrape = await scrapeHost(h);
+    expect(scrape.value('cached_keys_total', { org: 'acme' })).toBe(2);
+    expect(scrape.histogram('cached_keys_seconds', { org: 'acme' })?.count).toBe(1);
+    expect(scrape.value('metricore_rejected_samples_total', { metric: 'cached_keys_total', reason: 'invalid_labels' })).toBe(1);
+    expect(scrape.value('metricore_rejected_samples_total', { metric: 'cached_keys_seconds', reason: 'invalid_labels' })).toBe(1);
+  });
 });
