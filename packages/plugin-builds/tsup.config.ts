@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  shims: true,
+  target: 'node20',
+  sourcemap: true,
+  // The framework is a peer (one copy per process); tapable and zod stay normal dependencies.
+  external: ['@metricore/framework', 'tapable', 'zod'],
+});
