@@ -48,16 +48,27 @@ const SPECIAL_LABEL = /^(__metrics_path__|__scheme__|__scrape_interval__|__scrap
 /** host:port, with a bracketed IPv6 host allowed. */
 const TARGET = /^(\[[0-9a-fA-F:.]+\]|[^\s/:[\]@?#]+):\d{1,5}$/;
 
-const labelName = z
-  .string()
-  .regex(LABEL_NAME, 'must be a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)')
-  .refine((n) => !n.startsWith('__') || SPECIAL_LABEL.test(n), 'starts with "__", which Prometheus reserves; only __metrics_path__, __scheme__, __param_*, __meta_* and the scrape interval/timeout are allowed');
+/** labelProblem: why `name` cannot be a target label, or undefined when it can. */
+function labelProblem(name: string): string | undefined {
+  if (!LABEL_NAME.test(name)) return 'must be a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)';
+  if (name.startsWith('__') && !SPECIAL_LABEL.test(name)) {
+    return 'starts with "__", which Prometheus reserves; only __metrics_path__, __scheme__, __param_*, __meta_* and the scrape interval/timeout are allowed';
+  }
+  return undefined;
+}
+
+const labels = z.record(z.string(), z.string().max(1024)).superRefine((value, ctx) => {
+  for (const name of Object.keys(value)) {
+    const problem = labelProblem(name);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+  }
+});
 
 const announcementSchema = z
   .object({
     id: z.string().min(1).max(256),
     targets: z.array(z.string().regex(TARGET, 'must be host:port')).min(1).max(16),
-    labels: z.record(labelName, z.string().max(1024)).default({}),
+    labels: labels.default({}),
   })
   .strict();
 
