@@ -7,7 +7,7 @@ fn invalid(detail: String) -> CoreError {
 }
 
 /// `count` bounds: `start`, `start * factor`, ... (e.g. 1 s to 1 h: start 1, factor 2, count 13).
-pub fn exponential(start: f64, factor: f64, count: u32) -> Result<Vec<f64>, CoreError> {
+pub(crate) fn exponential(start: f64, factor: f64, count: u32) -> Result<Vec<f64>, CoreError> {
     if !(start.is_finite() && start > 0.0) {
         return Err(invalid(format!("exponential buckets need a finite start > 0, got {start}")));
     }
@@ -25,7 +25,7 @@ pub fn exponential(start: f64, factor: f64, count: u32) -> Result<Vec<f64>, Core
 }
 
 /// `count` bounds: `start`, `start + width`, ...
-pub fn linear(start: f64, width: f64, count: u32) -> Result<Vec<f64>, CoreError> {
+pub(crate) fn linear(start: f64, width: f64, count: u32) -> Result<Vec<f64>, CoreError> {
     if !start.is_finite() {
         return Err(invalid(format!("linear buckets need a finite start, got {start}")));
     }

@@ -14,7 +14,7 @@ const KEEP_MAX_BYTES: usize = 32 << 20;
 static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 /// An empty buffer with room for at least `hint` bytes, recycled when one is available.
-pub fn take(hint: usize) -> Vec<u8> {
+pub(crate) fn take(hint: usize) -> Vec<u8> {
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
     let best = pool.iter().enumerate().max_by_key(|(_, v)| v.capacity()).map(|(i, _)| i);
     let mut buffer = best.map(|i| pool.swap_remove(i)).unwrap_or_default();
@@ -27,7 +27,7 @@ pub fn take(hint: usize) -> Vec<u8> {
 }
 
 /// Returns a buffer for reuse (dropped if the pool is full).
-pub fn give(buffer: Vec<u8>) {
+pub(crate) fn give(buffer: Vec<u8>) {
     if buffer.capacity() > KEEP_MAX_BYTES {
         return;
     }

@@ -3,24 +3,24 @@
 use crate::histogram::add_f64;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-pub struct CounterCell(AtomicU64);
+pub(crate) struct CounterCell(AtomicU64);
 
 impl CounterCell {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         CounterCell(AtomicU64::new(0f64.to_bits()))
     }
 
     /// Adds `amount`, which the caller has checked is finite and not negative.
     #[inline]
-    pub fn inc(&self, amount: f64) {
+    pub(crate) fn inc(&self, amount: f64) {
         add_f64(&self.0, amount);
     }
 
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         self.0.store(0f64.to_bits(), Relaxed);
     }
 
-    pub fn get(&self) -> f64 {
+    pub(crate) fn get(&self) -> f64 {
         f64::from_bits(self.0.load(Relaxed))
     }
 }

@@ -1,13 +1,65 @@
-//! Number formatting and escaping for the exposition formats.
+//! The exposition formats' pieces: the two formats, family headers, sample starts, number
+//! formatting and HELP escaping (label values are escaped in labels.rs, once per series).
 //!
 //! Floats follow what Prometheus' Go parser reads back exactly: integers without a fraction, the
 //! shortest round-trip representation otherwise (ryu), and `+Inf`, `-Inf`, `NaN` spelled out.
+
+use crate::definition::Kind;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Text,
+    OpenMetrics,
+}
+
+pub(crate) const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+pub(crate) const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The family name OpenMetrics wants: a counter's without its `_total` suffix.
+pub(crate) fn family_name(def_name: &str, kind: Kind, format: Format) -> &str {
+    match (kind, format) {
+        (Kind::Counter, Format::OpenMetrics) => def_name.strip_suffix("_total").unwrap_or(def_name),
+        _ => def_name,
+    }
+}
+
+pub(crate) fn write_header(out: &mut Vec<u8>, name: &str, help: &str, kind: Kind, unit: Option<&str>, format: Format) {
+    let om = format == Format::OpenMetrics;
+    out.extend_from_slice(b"# HELP ");
+    out.extend_from_slice(name.as_bytes());
+    out.push(b' ');
+    escape_help(help, om, out);
+    out.extend_from_slice(b"\n# TYPE ");
+    out.extend_from_slice(name.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(kind.as_str().as_bytes());
+    out.push(b'\n');
+    if let (true, Some(unit)) = (om, unit) {
+        out.extend_from_slice(b"# UNIT ");
+        out.extend_from_slice(name.as_bytes());
+        out.push(b' ');
+        out.extend_from_slice(unit.as_bytes());
+        out.push(b'\n');
+    }
+}
+
+/// Writes `name{labels} ` (or `name ` when there are no labels).
+pub(crate) fn write_sample_start(out: &mut Vec<u8>, name: &[u8], suffix: &[u8], labels: &str) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(suffix);
+    if !labels.is_empty() {
+        out.push(b'{');
+        out.extend_from_slice(labels.as_bytes());
+        out.push(b'}');
+    }
+    out.push(b' ');
+}
 
 /// Largest magnitude below which an integral f64 is printed as an integer (2^53: exact in f64).
 const EXACT_INT_LIMIT: f64 = 9_007_199_254_740_992.0;
 
 /// Appends `v` as Prometheus writes floats: `+Inf`, `-Inf`, `NaN`, `3`, `0.25`, `1e-300`, `1.5e+21`.
-pub fn write_f64(out: &mut Vec<u8>, v: f64) {
+pub(crate) fn write_f64(out: &mut Vec<u8>, v: f64) {
     if v.is_nan() {
         out.extend_from_slice(b"NaN");
     } else if v.is_infinite() {
@@ -36,32 +88,20 @@ pub fn write_f64(out: &mut Vec<u8>, v: f64) {
 }
 
 /// Appends an unsigned integer count.
-pub fn write_u64(out: &mut Vec<u8>, v: u64) {
+pub(crate) fn write_u64(out: &mut Vec<u8>, v: u64) {
     let mut buf = itoa::Buffer::new();
     out.extend_from_slice(buf.format(v).as_bytes());
 }
 
 /// Formats a float into a new `String` (used for `le` labels, prepared once per family).
-pub fn f64_to_string(v: f64) -> String {
+pub(crate) fn f64_to_string(v: f64) -> String {
     let mut out = Vec::with_capacity(24);
     write_f64(&mut out, v);
     String::from_utf8(out).expect("formatted float is ASCII")
 }
 
-/// Escapes a label value: backslash, double quote and newline (both formats agree).
-pub fn escape_label_value(value: &str, out: &mut String) {
-    for ch in value.chars() {
-        match ch {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-}
-
 /// Escapes HELP text. Text 0.0.4 escapes backslash and newline; OpenMetrics also escapes `"`.
-pub fn escape_help(help: &str, openmetrics: bool, out: &mut Vec<u8>) {
+pub(crate) fn escape_help(help: &str, openmetrics: bool, out: &mut Vec<u8>) {
     for ch in help.chars() {
         match ch {
             '\\' => out.extend_from_slice(b"\\\\"),
@@ -109,13 +149,6 @@ mod tests {
         for v in [0.1, 1.0 / 3.0, 123456.789, 1e-9, 2.5e-7, 6.02214076e23, -7.25] {
             assert_eq!(fmt(v).parse::<f64>().unwrap(), v, "{v}");
         }
-    }
-
-    #[test]
-    fn escapes_label_values() {
-        let mut out = String::new();
-        escape_label_value("a\\b\"c\nd é 日本", &mut out);
-        assert_eq!(out, "a\\\\b\\\"c\\nd é 日本");
     }
 
     #[test]

@@ -3,24 +3,24 @@
 use crate::histogram::add_f64;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-pub struct GaugeCell(AtomicU64);
+pub(crate) struct GaugeCell(AtomicU64);
 
 impl GaugeCell {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         GaugeCell(AtomicU64::new(0f64.to_bits()))
     }
 
     #[inline]
-    pub fn set(&self, v: f64) {
+    pub(crate) fn set(&self, v: f64) {
         self.0.store(v.to_bits(), Relaxed);
     }
 
     #[inline]
-    pub fn add(&self, v: f64) {
+    pub(crate) fn add(&self, v: f64) {
         add_f64(&self.0, v);
     }
 
-    pub fn get(&self) -> f64 {
+    pub(crate) fn get(&self) -> f64 {
         f64::from_bits(self.0.load(Relaxed))
     }
 }

@@ -4,33 +4,39 @@
 //! arguments (a `#[napi]` class method pays an unwrap and a global borrow lock per call), and
 //! every export catches panics so a bug here surfaces as a JS `Error`, never an abort.
 
-pub mod buckets;
-pub mod buffer_pool;
-pub mod counter;
+mod buckets;
+mod buffer_pool;
+mod counter;
+mod definition;
 pub mod errors;
-pub mod family;
-pub mod format;
-pub mod gauge;
-pub mod handle;
-pub mod histogram;
-pub mod policy;
+mod family;
+mod format;
+mod gauge;
+mod handle;
+mod histogram;
+mod labels;
+mod lifecycle;
+mod policy;
 #[cfg(test)]
 mod policy_tests;
-pub mod registry;
-pub mod render;
-pub mod sample_buffer;
-pub mod series;
-pub mod series_table;
-pub mod snapshot;
-pub mod topn;
+mod record;
+mod registry;
+mod render;
+mod sample_buffer;
+mod self_metrics;
+mod series;
+mod series_table;
+mod snapshot;
+mod topn;
 
-use errors::{map_error, panic_message, CoreError};
-use family::{Definition, Kind, Limits, RejectReason};
-use napi::bindgen_prelude::{ArrayBuffer, AsyncTask, BufferSlice, Float64ArraySlice, Uint32Array};
-use policy::{LabelRule, Weight};
+use definition::{Definition, Kind, Limits};
+use series::RejectReason;
+use errors::{from_napi, map_error, panic_message, CoreError, ErrorCode, NativeResult};
+use format::Format;
+use napi::bindgen_prelude::{ArrayBuffer, AsyncTask, BufferSlice, Float64ArraySlice, JsError, Uint32Array};
 use napi::{Env, ScopedTask};
+use policy::{LabelRule, Weight};
 use napi_derive::napi;
-use render::Format;
 
 /// A metric family as JS defines it.
 #[napi(object)]
@@ -90,11 +96,49 @@ pub struct SeriesSnapshot {
     pub count: f64,
 }
 
-fn guarded<T>(f: impl FnOnce() -> Result<T, CoreError>) -> napi::Result<T> {
+/// Runs `f`, turning a panic into `CoreError::Panic`.
+fn caught<T>(f: impl FnOnce() -> Result<T, CoreError>) -> Result<T, CoreError> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
-        Ok(result) => result.map_err(map_error),
-        Err(payload) => Err(map_error(CoreError::Panic { detail: panic_message(payload) })),
+        Ok(result) => result,
+        Err(payload) => Err(CoreError::Panic { detail: panic_message(payload) }),
     }
+}
+
+/// Runs `f` for an export: a panic or a domain error becomes a JS error whose `code` is set here.
+fn guarded<T>(f: impl FnOnce() -> Result<T, CoreError>) -> NativeResult<T> {
+    caught(f).map_err(map_error)
+}
+
+/// FOLDED: the bit a binding carries when top-N folds its label set right now (do not cache it;
+/// record each sample with `recordFolded`).
+#[napi]
+pub const FOLDED: u32 = handle::FOLDED;
+
+/// SET_FLAG: the bit on a sample's handle that makes a gauge sample a `set`, not an `add`.
+#[napi]
+pub const SET_FLAG: u32 = handle::SET_FLAG;
+
+/// MAX_SERIES: how many series one process can hold; binding more throws
+/// `METRICORE_SERIES_TABLE_FULL`.
+#[napi]
+pub const MAX_SERIES: u32 = series_table::MAX_SERIES as u32;
+
+/// SELF_METRIC_PREFIX: the name prefix reserved for metricore's self-metrics; the framework
+/// refuses user metrics that carry it.
+#[napi]
+pub const SELF_METRIC_PREFIX: &str = self_metrics::PREFIX;
+
+/// nativeErrorCodes: every `code` the core's own errors carry (besides napi-rs statuses).
+#[napi(catch_unwind)]
+pub fn native_error_codes() -> Vec<String> {
+    ErrorCode::ALL.iter().map(|c| c.as_ref().to_string()).collect()
+}
+
+/// selfMetricNames: the names of the self-metric families the core renders (text 0.0.4
+/// spelling); the `metricore_` prefix is reserved for them.
+#[napi(catch_unwind)]
+pub fn self_metric_names() -> Vec<String> {
+    self_metrics::ALL.iter().map(|m| m.name.to_string()).collect()
 }
 
 /// registerThread: a fresh id for the calling JS thread, passed back with every batch it applies.
@@ -104,9 +148,9 @@ pub fn register_thread() -> u32 {
 }
 
 /// defineFamily: registers a family (or finds the identical one) and returns its id.
-/// Throws `[METRICORE_FAMILY_CLASH]` when the name exists with another type, labels or buckets.
+/// Throws `code: METRICORE_FAMILY_CLASH` when the name exists with another type, labels or buckets.
 #[napi(catch_unwind)]
-pub fn define_family(definition: FamilyDefinition) -> napi::Result<u32> {
+pub fn define_family(definition: FamilyDefinition) -> napi::Result<u32, ErrorCode> {
     guarded(|| {
         let kind = Kind::parse(&definition.kind).ok_or_else(|| CoreError::InvalidDefinition {
             metric: definition.name.clone(),
@@ -116,15 +160,23 @@ pub fn define_family(definition: FamilyDefinition) -> napi::Result<u32> {
             .label_rules
             .unwrap_or_default()
             .into_iter()
-            .map(|r| LabelRule {
+            .map(|r| -> Result<LabelRule, CoreError> {
+                Ok(LabelRule {
                 allow: r.allow,
                 top_n: r.top_n,
                 drop: r.drop.unwrap_or(false),
                 max_length: r.max_length,
                 hysteresis: r.hysteresis.unwrap_or(0.25),
-                weight: r.weight.as_deref().map(|w| if w == "value" { Weight::Value } else { Weight::Samples }),
+                weight: match r.weight.as_deref() {
+                    None => None,
+                    Some(w) => Some(Weight::parse(w).ok_or_else(|| CoreError::InvalidDefinition {
+                        metric: definition.name.clone(),
+                        detail: format!("label rule weight \"{w}\" is not \"samples\" or \"value\""),
+                    })?),
+                },
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, CoreError>>()?;
         let defaults = Limits::default();
         let limits = Limits {
             rules,
@@ -146,41 +198,42 @@ pub fn define_family(definition: FamilyDefinition) -> napi::Result<u32> {
 
 /// bindSeries: the handle of the series with these label values (same values, same handle).
 #[napi(catch_unwind)]
-pub fn bind_series(family_id: u32, label_values: Vec<String>) -> napi::Result<u32> {
+pub fn bind_series(family_id: u32, label_values: Vec<String>) -> napi::Result<u32, ErrorCode> {
     guarded(|| registry::bind(family_id, &label_values))
 }
 
 /// createSampleBuffer: this thread's sample buffer (`pairs` pairs) over native memory; whatever
 /// is pending in it when the thread's environment ends is applied by a cleanup hook.
 #[napi(catch_unwind)]
-pub fn create_sample_buffer(env: Env, thread: u32, pairs: u32) -> napi::Result<Float64ArraySlice<'static>> {
+pub fn create_sample_buffer(env: Env, thread: u32, pairs: u32) -> napi::Result<Float64ArraySlice<'static>, ErrorCode> {
     let buffer = sample_buffer::SampleBuffer::new(pairs.max(1) as usize);
     let for_hook = buffer.clone();
     env.add_env_cleanup_hook(for_hook, move |buffer| {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| buffer.drain(thread)));
-    })?;
+    })
+    .map_err(from_napi)?;
     let (ptr, len) = (buffer.ptr(), buffer.len());
     // SAFETY: the memory stays alive until both the finalizer and the hook dropped their Arc.
-    unsafe { Float64ArraySlice::from_external(&env, ptr, len, buffer, |_, buffer| drop(buffer)) }
+    unsafe { Float64ArraySlice::from_external(&env, ptr, len, buffer, |_, buffer| drop(buffer)) }.map_err(from_napi)
 }
 
 /// bindAndRecord: binds a label set and records one sample in one call (`set`: a gauge set).
 /// Returns the handle to cache, or the FOLDED bit when top-N folds the set right now.
 #[napi(catch_unwind)]
-pub fn bind_and_record(family_id: u32, thread: u32, label_values: Vec<String>, value: f64, set: bool) -> napi::Result<u32> {
-    guarded(|| registry::bind_and_record(family_id, thread, &label_values, value, set))
+pub fn bind_and_record(family_id: u32, thread: u32, label_values: Vec<String>, value: f64, set: bool) -> napi::Result<u32, ErrorCode> {
+    guarded(|| record::bind_and_record(family_id, thread, &label_values, value, set))
 }
 
 /// applySamples: records the first `length` doubles of `samples` as `(handle, value)` pairs,
 /// then zeroes them (a zero handle marks the end of what is pending, see sample_buffer.rs).
 /// One call per batch: the crossing (~10 ns) is paid once per up to 1,024 samples.
 #[napi(catch_unwind)]
-pub fn apply_samples(thread: u32, samples: Float64ArraySlice, length: u32) -> napi::Result<()> {
+pub fn apply_samples(thread: u32, samples: Float64ArraySlice, length: u32) -> napi::Result<(), ErrorCode> {
     // SAFETY: the typed array belongs to the calling JS thread, which is blocked in this call.
     let samples = unsafe { std::slice::from_raw_parts_mut(samples.as_ptr() as *mut f64, samples.len()) };
     guarded(|| {
         let n = (length as usize).min(samples.len()) & !1;
-        registry::apply(thread, &samples[..n]);
+        record::apply(thread, &samples[..n]);
         samples[..n].fill(0.0);
         Ok(())
     })
@@ -189,44 +242,51 @@ pub fn apply_samples(thread: u32, samples: Float64ArraySlice, length: u32) -> na
 /// recordFolded: records one sample of a label set that binding answered with the FOLDED bit
 /// (top-N folds it right now): its activity counts for the ranking. One napi call per sample.
 #[napi(catch_unwind)]
-pub fn record_folded(family_id: u32, thread: u32, label_values: Vec<String>, value: f64) -> napi::Result<()> {
-    guarded(|| registry::record_folded(family_id, thread, &label_values, value))
+pub fn record_folded(family_id: u32, thread: u32, label_values: Vec<String>, value: f64) -> napi::Result<(), ErrorCode> {
+    guarded(|| record::record_folded(family_id, thread, &label_values, value))
 }
 
 /// maintain: re-ranks top-N labels and evicts idle series of a registry when due (call ~1/s).
 #[napi(catch_unwind)]
-pub fn maintain(registry: String) -> napi::Result<()> {
+pub fn maintain(registry: String) -> napi::Result<(), ErrorCode> {
     guarded(|| registry::maintain(&registry))
 }
 
 /// resolveHandles: the live handle for each cached handle (0 when evicted), after TTL sweeps.
 #[napi(catch_unwind)]
-pub fn resolve_handles(family_id: u32, handles: Uint32Array) -> napi::Result<Vec<u32>> {
+pub fn resolve_handles(family_id: u32, handles: Uint32Array) -> napi::Result<Vec<u32>, ErrorCode> {
     guarded(|| registry::resolve(family_id, &handles))
 }
 
 /// removeSeries: takes the series of these label values out of the exposition (true if it existed).
 /// Recording into it again brings it back from zero.
 #[napi(catch_unwind)]
-pub fn remove_series(family_id: u32, label_values: Vec<String>) -> napi::Result<bool> {
+pub fn remove_series(family_id: u32, label_values: Vec<String>) -> napi::Result<bool, ErrorCode> {
     guarded(|| registry::remove(family_id, &label_values))
+}
+
+/// retiredSeries: how many removed, reset or evicted series of a family wait for their memory to
+/// be reused (bounded by the most series the family ever held at once; for tests and benchmarks).
+#[napi(catch_unwind)]
+pub fn retired_series(family_id: u32) -> napi::Result<u32, ErrorCode> {
+    guarded(|| Ok(registry::family(family_id)?.retired_count() as u32))
 }
 
 /// clearFamily: removes every series of a family.
 #[napi(catch_unwind)]
-pub fn clear_family(family_id: u32) -> napi::Result<()> {
+pub fn clear_family(family_id: u32) -> napi::Result<(), ErrorCode> {
     guarded(|| registry::clear(family_id))
 }
 
 /// trackedValues: how many values a family's top-N sketches hold (bounded; for tests and benchmarks).
 #[napi(catch_unwind)]
-pub fn tracked_values(family_id: u32) -> napi::Result<u32> {
+pub fn tracked_values(family_id: u32) -> napi::Result<u32, ErrorCode> {
     guarded(|| Ok(registry::family(family_id)?.tracked_values() as u32))
 }
 
 /// countRejected: counts a sample JS dropped itself, under `reason` (e.g. `invalid_labels`).
 #[napi(catch_unwind)]
-pub fn count_rejected(family_id: u32, reason: String) -> napi::Result<()> {
+pub fn count_rejected(family_id: u32, reason: String) -> napi::Result<(), ErrorCode> {
     guarded(|| {
         let reason = RejectReason::parse(&reason).ok_or_else(|| CoreError::InvalidDefinition {
             metric: format!("family #{family_id}"),
@@ -238,7 +298,7 @@ pub fn count_rejected(family_id: u32, reason: String) -> napi::Result<()> {
 
 /// familySnapshot: every series of a family with its current values (rare path: interop, tests).
 #[napi(catch_unwind)]
-pub fn family_snapshot(family_id: u32) -> napi::Result<Vec<SeriesSnapshot>> {
+pub fn family_snapshot(family_id: u32) -> napi::Result<Vec<SeriesSnapshot>, ErrorCode> {
     guarded(|| {
         let family = registry::family(family_id)?;
         Ok(snapshot::family_values(family)
@@ -250,13 +310,13 @@ pub fn family_snapshot(family_id: u32) -> napi::Result<Vec<SeriesSnapshot>> {
 
 /// exponentialBuckets: `count` bounds from `start`, each `factor` times the previous.
 #[napi(catch_unwind)]
-pub fn exponential_buckets(start: f64, factor: f64, count: u32) -> napi::Result<Vec<f64>> {
+pub fn exponential_buckets(start: f64, factor: f64, count: u32) -> napi::Result<Vec<f64>, ErrorCode> {
     guarded(|| buckets::exponential(start, factor, count))
 }
 
 /// linearBuckets: `count` bounds from `start`, `width` apart.
 #[napi(catch_unwind)]
-pub fn linear_buckets(start: f64, width: f64, count: u32) -> napi::Result<Vec<f64>> {
+pub fn linear_buckets(start: f64, width: f64, count: u32) -> napi::Result<Vec<f64>, ErrorCode> {
     guarded(|| buckets::linear(start, width, count))
 }
 
@@ -290,49 +350,55 @@ pub struct RenderTask {
 }
 
 impl<'task> ScopedTask<'task> for RenderTask {
-    type Output = Vec<u8>;
+    /// The body, or the domain error (a task's own error type cannot carry a custom code).
+    type Output = Result<Vec<u8>, CoreError>;
     type JsValue = BufferSlice<'task>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         // AsyncTask has no unwind guard of its own.
-        guarded(|| render_bytes(&self.registry, self.openmetrics, self.gzip, &self.exclude))
+        Ok(caught(|| render_bytes(&self.registry, self.openmetrics, self.gzip, &self.exclude)))
     }
 
     fn resolve(&mut self, env: &'task Env, output: Self::Output) -> napi::Result<Self::JsValue> {
-        to_js_buffer(env, output)
+        match output {
+            Ok(body) => to_js_buffer(env, body),
+            // Rejects with a JS error that already carries the code: napi-rs rethrows a referenced
+            // error object as it is.
+            Err(err) => Err(napi::Error::from(JsError::from(map_error(err)).into_unknown(*env))),
+        }
     }
 }
 
 /// render: renders a registry on the libuv pool and resolves a Buffer (gzipped if asked),
 /// leaving out the families in `exclude`.
-#[napi(catch_unwind)]
+#[napi(catch_unwind, ts_return_type = "Promise<Buffer>")]
 pub fn render(registry: String, openmetrics: bool, gzip: bool, exclude: Vec<u32>) -> AsyncTask<RenderTask> {
     AsyncTask::new(RenderTask { registry, openmetrics, gzip, exclude })
 }
 
 /// renderSync: the blocking twin of `render`, for tests and tiny registries.
 #[napi(catch_unwind)]
-pub fn render_sync(env: &Env, registry: String, openmetrics: bool, gzip: bool, exclude: Vec<u32>) -> napi::Result<BufferSlice<'_>> {
+pub fn render_sync(env: &Env, registry: String, openmetrics: bool, gzip: bool, exclude: Vec<u32>) -> napi::Result<BufferSlice<'_>, ErrorCode> {
     let body = guarded(|| render_bytes(&registry, openmetrics, gzip, &exclude))?;
-    to_js_buffer(env, body)
+    to_js_buffer(env, body).map_err(from_napi)
 }
 
 /// recycleBody: detaches the ArrayBuffer of a body `render` returned, once it was written out, so
 /// its memory goes back to the render pool now instead of when V8 collects it. Only for bodies
 /// made by `render`/`renderSync`: their ArrayBuffer is external and no one else views it.
 #[napi(catch_unwind)]
-pub fn recycle_body(body: ArrayBuffer) -> napi::Result<()> {
-    body.detach()
+pub fn recycle_body(body: ArrayBuffer) -> napi::Result<(), ErrorCode> {
+    body.detach().map_err(from_napi)
 }
 
 /// contentTypes: `[text 0.0.4, OpenMetrics 1.0.0]` content types, as the renderer writes them.
 #[napi(catch_unwind)]
 pub fn content_types() -> Vec<String> {
-    vec![render::TEXT_CONTENT_TYPE.to_string(), render::OPENMETRICS_CONTENT_TYPE.to_string()]
+    vec![format::TEXT_CONTENT_TYPE.to_string(), format::OPENMETRICS_CONTENT_TYPE.to_string()]
 }
 
 /// triggerPanic: panics inside the core, to prove a panic becomes a JS error (tests only).
 #[napi(catch_unwind)]
-pub fn trigger_panic() -> napi::Result<()> {
+pub fn trigger_panic() -> napi::Result<(), ErrorCode> {
     guarded(|| -> Result<(), CoreError> { panic!("deliberate panic for tests") })
 }

@@ -1,11 +1,13 @@
 //! The label policy end to end in the core: folding never loses counts, top-N picks heavy
 //! hitters, the series cap overflows into one series, and TTL eviction revives on demand.
 
-use crate::family::{Definition, Kind, Limits};
+use crate::definition::{Definition, Kind, Limits};
+use crate::record;
 use crate::handle::{self, FOLDED};
 use crate::policy::LabelRule;
 use crate::registry;
-use crate::render::{render, Format};
+use crate::format::Format;
+use crate::render::render;
 use crate::snapshot::family_values;
 
 fn define(reg: &str, kind: Kind, labels: &[&str], limits: Limits) -> u32 {
@@ -42,9 +44,9 @@ fn record(family: u32, thread: u32, labels: &[&str], value: f64, n: usize) {
     for _ in 0..n {
         let h = registry::bind(family, &labels).unwrap();
         if h & FOLDED != 0 {
-            registry::record_folded(family, thread, &labels, value).unwrap();
+            record::record_folded(family, thread, &labels, value).unwrap();
         } else {
-            registry::apply(thread, &[h as f64, value]);
+            record::apply(thread, &[h as f64, value]);
         }
     }
 }
@@ -142,7 +144,7 @@ fn top_n_keeps_heavy_hitters_on_a_skewed_stream_and_loses_nothing() {
 fn ttl_evicts_idle_series_and_a_stale_handle_revives_it() {
     let f = define("p-ttl", Kind::Counter, &["job"], Limits { ttl_ms: Some(0), ..Default::default() });
     let a = registry::bind(f, &["a".into()]).unwrap();
-    registry::apply(1, &[a as f64, 2.0]);
+    record::apply(1, &[a as f64, 2.0]);
     registry::maintain("p-ttl").unwrap(); // touched: stays, idle clock restarts
     std::thread::sleep(std::time::Duration::from_millis(2));
     registry::maintain("p-ttl").unwrap(); // idle past the TTL: evicted
@@ -154,7 +156,7 @@ fn ttl_evicts_idle_series_and_a_stale_handle_revives_it() {
     assert_eq!(handle::slot(b), handle::slot(a));
     assert_ne!(b, a);
     // ...and a sample on the stale handle revives "a" instead of landing on "b".
-    registry::apply(1, &[a as f64, 1.0, b as f64, 5.0]);
+    record::apply(1, &[a as f64, 1.0, b as f64, 5.0]);
     assert_eq!(values(f), vec![(vec!["a".to_string()], 1.0), (vec!["b".to_string()], 5.0)]);
     let resolved = registry::resolve(f, &[a, b]).unwrap();
     assert_eq!(resolved[1], b);
@@ -191,12 +193,12 @@ fn removed_series_leave_the_exposition_and_come_back_when_recorded() {
     let f = define("p-remove", Kind::Gauge, &["pid"], Limits::default());
     let a = registry::bind(f, &["1".into()]).unwrap();
     let b = registry::bind(f, &["2".into()]).unwrap();
-    registry::apply(1, &[a as f64, 5.0, b as f64, 6.0]);
+    record::apply(1, &[a as f64, 5.0, b as f64, 6.0]);
     assert!(registry::remove(f, &["1".into()]).unwrap());
     assert!(!registry::remove(f, &["1".into()]).unwrap());
     assert_eq!(values(f), vec![(vec!["2".to_string()], 6.0)]);
     // A stale handle revives the series (from zero) rather than writing into nothing.
-    registry::apply(1, &[a as f64, 1.0, a as f64, 1.0]);
+    record::apply(1, &[a as f64, 1.0, a as f64, 1.0]);
     assert_eq!(values(f), vec![(vec!["1".to_string()], 2.0), (vec!["2".to_string()], 6.0)]);
     registry::clear(f).unwrap();
     assert!(values(f).is_empty());

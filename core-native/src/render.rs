@@ -3,60 +3,11 @@
 //! Label prefixes were escaped once at binding time; `le` values once per family. Per series we
 //! only copy bytes and format numbers (10k series x 20 buckets: ~3 ms, see benchmarks/).
 
-use crate::family::{Family, Kind, RejectReason};
-use crate::policy::FoldReason;
-use crate::format::{escape_help, write_f64, write_u64};
+use crate::family::Family;
+use crate::format::{family_name, write_f64, write_header, write_sample_start, write_u64, Format};
 use crate::registry::Registry;
+use crate::self_metrics;
 use crate::series::{Cells, Series};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Text,
-    OpenMetrics,
-}
-
-pub const TEXT_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
-pub const OPENMETRICS_CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-/// The family name OpenMetrics wants: a counter's without its `_total` suffix.
-fn family_name(def_name: &str, kind: Kind, format: Format) -> &str {
-    match (kind, format) {
-        (Kind::Counter, Format::OpenMetrics) => def_name.strip_suffix("_total").unwrap_or(def_name),
-        _ => def_name,
-    }
-}
-
-fn write_header(out: &mut Vec<u8>, name: &str, help: &str, kind: Kind, unit: Option<&str>, format: Format) {
-    let om = format == Format::OpenMetrics;
-    out.extend_from_slice(b"# HELP ");
-    out.extend_from_slice(name.as_bytes());
-    out.push(b' ');
-    escape_help(help, om, out);
-    out.extend_from_slice(b"\n# TYPE ");
-    out.extend_from_slice(name.as_bytes());
-    out.push(b' ');
-    out.extend_from_slice(kind.as_str().as_bytes());
-    out.push(b'\n');
-    if let (true, Some(unit)) = (om, unit) {
-        out.extend_from_slice(b"# UNIT ");
-        out.extend_from_slice(name.as_bytes());
-        out.push(b' ');
-        out.extend_from_slice(unit.as_bytes());
-        out.push(b'\n');
-    }
-}
-
-/// Writes `name{labels} ` (or `name ` when there are no labels).
-fn write_sample_start(out: &mut Vec<u8>, name: &[u8], suffix: &[u8], labels: &str) {
-    out.extend_from_slice(name);
-    out.extend_from_slice(suffix);
-    if !labels.is_empty() {
-        out.push(b'{');
-        out.extend_from_slice(labels.as_bytes());
-        out.push(b'}');
-    }
-    out.push(b' ');
-}
 
 fn render_series(out: &mut Vec<u8>, family: &Family, name: &str, series: &Series, format: Format) {
     let name = name.as_bytes();
@@ -111,89 +62,9 @@ fn render_family(out: &mut Vec<u8>, family: &Family, format: Format) {
     }
 }
 
-/// Self-metrics the core computes at render time: series per family and rejected samples.
-fn render_self_metrics(out: &mut Vec<u8>, families: &[&'static Family], format: Format) {
-    write_header(out, "metricore_series", "Series currently held per metric family.", Kind::Gauge, None, format);
-    for family in families {
-        out.extend_from_slice(b"metricore_series{family=\"");
-        out.extend_from_slice(family.def.name.as_bytes());
-        out.extend_from_slice(b"\"} ");
-        write_u64(out, family.series_count() as u64);
-        out.push(b'\n');
-    }
-    let sample = "metricore_rejected_samples_total";
-    write_header(
-        out,
-        family_name(sample, Kind::Counter, format),
-        "Samples dropped instead of recorded, by metric and reason (nan, infinite, negative, invalid_labels).",
-        Kind::Counter,
-        None,
-        format,
-    );
-    for family in families {
-        for reason in RejectReason::ALL {
-            let n = family.rejected(reason);
-            if n > 0 {
-                out.extend_from_slice(sample.as_bytes());
-                out.extend_from_slice(b"{metric=\"");
-                out.extend_from_slice(family.def.name.as_bytes());
-                out.extend_from_slice(b"\",reason=\"");
-                out.extend_from_slice(reason.as_str().as_bytes());
-                out.extend_from_slice(b"\"} ");
-                write_u64(out, n);
-                out.push(b'\n');
-            }
-        }
-    }
-}
-
-/// Label-policy self-metrics: folds by family, label and reason, and TTL evictions.
-fn render_policy_metrics(out: &mut Vec<u8>, families: &[&'static Family], format: Format) {
-    let sample = "metricore_label_values_folded_total";
-    write_header(
-        out,
-        family_name(sample, Kind::Counter, format),
-        "Label values folded by the label policy, by family, label and reason (allowlist, topn, length, overflow).",
-        Kind::Counter,
-        None,
-        format,
-    );
-    for family in families {
-        let labels = family.def.label_names.iter().map(String::as_str).chain(std::iter::once("*"));
-        for (i, label) in labels.enumerate() {
-            for reason in FoldReason::ALL {
-                let n = family.folded(i, reason);
-                if n == 0 {
-                    continue;
-                }
-                out.extend_from_slice(sample.as_bytes());
-                out.extend_from_slice(b"{family=\"");
-                out.extend_from_slice(family.def.name.as_bytes());
-                out.extend_from_slice(b"\",label=\"");
-                out.extend_from_slice(label.as_bytes());
-                out.extend_from_slice(b"\",reason=\"");
-                out.extend_from_slice(reason.as_str().as_bytes());
-                out.extend_from_slice(b"\"} ");
-                write_u64(out, n);
-                out.push(b'\n');
-            }
-        }
-    }
-    let sample = "metricore_series_evicted_total";
-    write_header(out, family_name(sample, Kind::Counter, format), "Series evicted after their idle TTL, by family.", Kind::Counter, None, format);
-    for family in families.iter().filter(|f| f.limits.ttl_ms.is_some()) {
-        out.extend_from_slice(sample.as_bytes());
-        out.extend_from_slice(b"{family=\"");
-        out.extend_from_slice(family.def.name.as_bytes());
-        out.extend_from_slice(b"\"} ");
-        write_u64(out, family.evicted());
-        out.push(b'\n');
-    }
-}
-
 /// Renders every family of `registry` except those in `exclude` (families whose collector
 /// failed this scrape), then the core's self-metrics, in `format`.
-pub fn render(registry: &Registry, format: Format, exclude: &[u32]) -> Vec<u8> {
+pub(crate) fn render(registry: &Registry, format: Format, exclude: &[u32]) -> Vec<u8> {
     let families = registry.families();
     // Sized from the last render of this registry, so the body is written without regrowing.
     let hint = registry.last_render_bytes.load(std::sync::atomic::Ordering::Relaxed);
@@ -203,8 +74,7 @@ pub fn render(registry: &Registry, format: Format, exclude: &[u32]) -> Vec<u8> {
             render_family(&mut out, family, format);
         }
     }
-    render_self_metrics(&mut out, &families, format);
-    render_policy_metrics(&mut out, &families, format);
+    self_metrics::render(&mut out, &families, format);
     if format == Format::OpenMetrics {
         out.extend_from_slice(b"# EOF\n");
     }
@@ -213,7 +83,7 @@ pub fn render(registry: &Registry, format: Format, exclude: &[u32]) -> Vec<u8> {
 }
 
 /// Gzips a rendered body (fast level: scrapes are frequent and bodies compress ~10x anyway).
-pub fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
+pub(crate) fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Write;
     let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(body.len() / 8), flate2::Compression::fast());
     encoder.write_all(body)?;
@@ -223,7 +93,7 @@ pub fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::family::Definition;
+    use crate::definition::{Definition, Kind};
     use crate::registry;
 
     fn define(reg: &str, name: &str, kind: Kind, labels: &[&str], bounds: &[f64], unit: Option<&str>) -> u32 {
@@ -253,7 +123,7 @@ mod tests {
         let h = define(reg, "build_seconds", Kind::Histogram, &[], &[1.0, 2.5], Some("seconds"));
         let s1 = registry::bind(c, &["a\"b".into()]).unwrap();
         let s2 = registry::bind(h, &[]).unwrap();
-        registry::apply(1, &[s1 as f64, 2.0, s2 as f64, 0.5, s2 as f64, 2.0, s2 as f64, 100.0, s2 as f64, f64::NAN]);
+        crate::record::apply(1, &[s1 as f64, 2.0, s2 as f64, 0.5, s2 as f64, 2.0, s2 as f64, 100.0, s2 as f64, f64::NAN]);
         let out = text(reg, Format::Text);
         let expected = "# HELP build_seconds Help with \\\\ and \"quotes\"\\nand a newline.\n\
 # TYPE build_seconds histogram\n\
@@ -277,7 +147,7 @@ jobs_total{org=\"a\\\"b\"} 2\n";
         let h = define(reg, "build_seconds", Kind::Histogram, &[], &[1.0], Some("seconds"));
         registry::bind(h, &[]).unwrap();
         let s = registry::bind(c, &[]).unwrap();
-        registry::apply(1, &[s as f64, 1.0]);
+        crate::record::apply(1, &[s as f64, 1.0]);
         let out = text(reg, Format::OpenMetrics);
         assert!(out.contains("# TYPE build_seconds histogram\n# UNIT build_seconds seconds\n"), "{out}");
         assert!(out.contains("# HELP jobs Help with \\\\ and \\\"quotes\\\"\\nand a newline.\n# TYPE jobs counter\njobs_total 1\n"), "{out}");

@@ -6,11 +6,11 @@
 //! down — including `worker.terminate()`, which skips JS `exit` handlers — a cleanup hook applies
 //! whatever is still pending. The memory is freed once both the hook and the JS finalizer ran.
 
-use crate::registry;
+use crate::record;
 use std::sync::Arc;
 
 /// Owns the buffer's memory; shared by the JS ArrayBuffer's finalizer and the cleanup hook.
-pub struct SampleBuffer {
+pub(crate) struct SampleBuffer {
     ptr: *mut f64,
     len: usize,
 }
@@ -21,30 +21,26 @@ unsafe impl Send for SampleBuffer {}
 unsafe impl Sync for SampleBuffer {}
 
 impl SampleBuffer {
-    pub fn new(pairs: usize) -> Arc<SampleBuffer> {
+    pub(crate) fn new(pairs: usize) -> Arc<SampleBuffer> {
         let data: Box<[f64]> = vec![0.0; pairs * 2].into_boxed_slice();
         let len = data.len();
         Arc::new(SampleBuffer { ptr: Box::into_raw(data) as *mut f64, len })
     }
 
-    pub fn ptr(&self) -> *mut f64 {
+    pub(crate) fn ptr(&self) -> *mut f64 {
         self.ptr
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Applies the pending pairs (up to the first zero handle) for `thread`.
-    pub fn drain(&self, thread: u32) {
+    pub(crate) fn drain(&self, thread: u32) {
         // SAFETY: see the Send/Sync note; no JS runs any more when this is called.
         let data = unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) };
         let pending = data.chunks_exact(2).take_while(|pair| pair[0] != 0.0).count() * 2;
-        registry::apply(thread, &data[..pending]);
+        record::apply(thread, &data[..pending]);
         data[..pending].fill(0.0);
     }
 }

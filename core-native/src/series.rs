@@ -1,20 +1,86 @@
-//! One series: its family, its label prefix prepared once at binding time, and its cells.
+//! One series: its label prefix prepared once at binding time, its cells, its tag (generation and
+//! retired bit, checked against every sample's handle) and what it shares with its family's other
+//! series. A series knows nothing of the family that owns it: the lifecycle (lifecycle.rs) does.
 
 use crate::counter::CounterCell;
-use crate::family::{Family, Kind};
+use crate::definition::Kind;
 use crate::gauge::GaugeCell;
+use crate::handle;
 use crate::histogram::HistogramCells;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
-pub enum Cells {
+/// Why a sample was dropped instead of recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RejectReason {
+    Nan = 0,
+    Infinite = 1,
+    Negative = 2,
+    InvalidLabels = 3,
+}
+
+impl RejectReason {
+    pub(crate) const ALL: [RejectReason; 4] =
+        [RejectReason::Nan, RejectReason::Infinite, RejectReason::Negative, RejectReason::InvalidLabels];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RejectReason::Nan => "nan",
+            RejectReason::Infinite => "infinite",
+            RejectReason::Negative => "negative",
+            RejectReason::InvalidLabels => "invalid_labels",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<RejectReason> {
+        RejectReason::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// Shared: what every series of one family shares and the recording path reads (the family
+/// owns one and outlives its series): its id, type, buckets, how top-N weighs a sample, and the
+/// counts of samples dropped by reason.
+pub(crate) struct Shared {
+    pub(crate) family_id: u32,
+    pub(crate) kind: Kind,
+    /// Upper bounds without `+Inf`; empty for counters and gauges.
+    pub(crate) bounds: Vec<f64>,
+    /// Top-N weighs samples by value (else 1 per sample).
+    pub(crate) weigh_by_value: bool,
+    rejected: [AtomicU64; 4],
+}
+
+impl Shared {
+    pub(crate) fn new(family_id: u32, kind: Kind, bounds: Vec<f64>, weigh_by_value: bool) -> Shared {
+        Shared { family_id, kind, bounds, weigh_by_value, rejected: Default::default() }
+    }
+
+    pub(crate) fn reject(&self, reason: RejectReason) {
+        self.rejected[reason as usize].fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn rejected(&self, reason: RejectReason) -> u64 {
+        self.rejected[reason as usize].load(Relaxed)
+    }
+
+    /// Buckets including `+Inf` (0 for counters and gauges).
+    fn bucket_count(&self) -> usize {
+        if self.kind == Kind::Histogram {
+            self.bounds.len() + 1
+        } else {
+            0
+        }
+    }
+}
+
+pub(crate) enum Cells {
     Counter(CounterCell),
     Gauge(GaugeCell),
     Histogram(HistogramCells),
 }
 
 impl Cells {
-    pub fn new(kind: Kind, buckets: usize) -> Cells {
+    fn new(kind: Kind, buckets: usize) -> Cells {
         match kind {
             Kind::Counter => Cells::Counter(CounterCell::new()),
             Kind::Gauge => Cells::Gauge(GaugeCell::new()),
@@ -23,7 +89,7 @@ impl Cells {
     }
 
     /// Activity so far: a histogram's count (or sum when weighing by value), a counter's value.
-    pub fn activity(&self, by_value: bool) -> f64 {
+    pub(crate) fn activity(&self, by_value: bool) -> f64 {
         match self {
             Cells::Counter(c) => c.get(),
             Cells::Gauge(_) => 0.0,
@@ -38,8 +104,8 @@ impl Cells {
         }
     }
 
-    /// Zeroes the cells so an evicted series' memory can hold a new label set.
-    pub fn reset(&self) {
+    /// Zeroes the cells so a retired series' memory can hold a label set again.
+    pub(crate) fn reset(&self) {
         match self {
             Cells::Counter(c) => c.reset(),
             Cells::Gauge(g) => g.set(0.0),
@@ -49,27 +115,24 @@ impl Cells {
 }
 
 /// State only families with a label policy or a TTL pay for.
-pub struct SeriesPolicy {
-    /// Bumped on eviction; a handle carries the generation it was issued for.
-    pub generation: AtomicU32,
+pub(crate) struct SeriesPolicy {
     /// Set by every sample, cleared by the TTL sweep.
-    pub touched: AtomicBool,
+    pub(crate) touched: AtomicBool,
     /// Handle of the series samples go to instead (after a top-N demotion), or 0.
-    pub redirect: AtomicU32,
+    pub(crate) redirect: AtomicU32,
     /// Activity of samples redirected away (f64 bits), still counted for the ranking.
-    pub redirected_activity: AtomicU64,
+    pub(crate) redirected_activity: AtomicU64,
     /// Activity seen by the last re-rank (f64 bits), to compute deltas.
-    pub last_activity: AtomicU64,
+    pub(crate) last_activity: AtomicU64,
     /// When the TTL sweep last saw a sample (ms on the core's monotonic clock).
-    pub idle_since_ms: AtomicU64,
+    pub(crate) idle_since_ms: AtomicU64,
     /// The series' values of its top-N labels, in label order (empty without top-N).
-    pub ranked: Mutex<Vec<(usize, Box<str>)>>,
+    pub(crate) ranked: Mutex<Vec<(usize, Box<str>)>>,
 }
 
 impl SeriesPolicy {
-    pub fn new(now_ms: u64) -> SeriesPolicy {
+    pub(crate) fn new(now_ms: u64) -> SeriesPolicy {
         SeriesPolicy {
-            generation: AtomicU32::new(0),
             touched: AtomicBool::new(false),
             redirect: AtomicU32::new(0),
             redirected_activity: AtomicU64::new(0f64.to_bits()),
@@ -79,47 +142,62 @@ impl SeriesPolicy {
         }
     }
 
-    pub fn generation(&self) -> u32 {
-        self.generation.load(Relaxed)
+    /// Starts over for a label set (re)entering the series: nothing redirected, nothing ranked yet.
+    pub(crate) fn restart(&self, now_ms: u64, ranked: Vec<(usize, Box<str>)>) {
+        *self.ranked.lock().unwrap_or_else(|e| e.into_inner()) = ranked;
+        self.touched.store(false, Relaxed);
+        self.idle_since_ms.store(now_ms, Relaxed);
+        self.redirect.store(0, Relaxed);
+        self.last_activity.store(0f64.to_bits(), Relaxed);
+        self.redirected_activity.store(0f64.to_bits(), Relaxed);
     }
 }
 
-pub struct Series {
-    pub family: &'static Family,
+pub(crate) struct Series {
+    pub(crate) shared: &'static Shared,
+    /// The generation bits of the handle that records into this series, in place (see handle.rs),
+    /// plus `handle::RETIRED` while the series is out of the exposition. A sample whose handle's
+    /// generation bits differ takes the lifecycle's cold path: one load and compare per sample.
+    tag: AtomicU32,
     /// Escaped `name="value",...` pairs without braces, written verbatim on every scrape.
-    /// Replaced only when an evicted series' memory is reused for another label set.
+    /// Replaced only when a retired series' memory is given to another label set.
     labels: Mutex<Arc<str>>,
-    /// Set when an untracked series was removed: its samples revive its labels instead.
-    removed: AtomicBool,
-    pub policy: Option<Box<SeriesPolicy>>,
-    pub cells: Cells,
+    pub(crate) policy: Option<Box<SeriesPolicy>>,
+    pub(crate) cells: Cells,
 }
 
 impl Series {
-    pub fn new(family: &'static Family, labels: Arc<str>, policy: Option<Box<SeriesPolicy>>) -> Series {
+    pub(crate) fn new(shared: &'static Shared, labels: Arc<str>, policy: Option<Box<SeriesPolicy>>) -> Series {
         Series {
-            family,
+            shared,
+            tag: AtomicU32::new(0),
             labels: Mutex::new(labels),
-            removed: AtomicBool::new(false),
             policy,
-            cells: Cells::new(family.def.kind, family.le_values.len()),
+            cells: Cells::new(shared.kind, shared.bucket_count()),
         }
     }
 
+    /// Whether a sample's handle records into this series as it is now (same generation, live).
     #[inline]
-    pub fn is_removed(&self) -> bool {
-        self.removed.load(Relaxed)
+    pub(crate) fn accepts(&self, handle: u32) -> bool {
+        self.tag.load(Relaxed) == handle & handle::GEN_BITS
     }
 
-    pub fn mark_removed(&self) {
-        self.removed.store(true, Relaxed);
+    pub(crate) fn generation(&self) -> u32 {
+        handle::generation(self.tag.load(Relaxed))
     }
 
-    pub fn labels(&self) -> Arc<str> {
+    /// Sets the tag: `generation` in place, plus the retired bit when `retired`.
+    pub(crate) fn set_tag(&self, generation: u32, retired: bool) {
+        let tag = handle::make(0, generation) | if retired { handle::RETIRED } else { 0 };
+        self.tag.store(tag, Relaxed);
+    }
+
+    pub(crate) fn labels(&self) -> Arc<str> {
         self.labels.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    pub fn set_labels(&self, labels: Arc<str>) {
+    pub(crate) fn set_labels(&self, labels: Arc<str>) {
         *self.labels.lock().unwrap_or_else(|e| e.into_inner()) = labels;
     }
 }

@@ -12,17 +12,17 @@ const SEGMENT_BITS: u32 = 12;
 const SEGMENT_LEN: usize = 1 << SEGMENT_BITS;
 const SEGMENT_COUNT: usize = 1 << (crate::handle::SLOT_BITS - SEGMENT_BITS);
 /// The largest number of series one process can hold (16,777,216).
-pub const MAX_SERIES: usize = SEGMENT_LEN * SEGMENT_COUNT;
+pub(crate) const MAX_SERIES: usize = SEGMENT_LEN * SEGMENT_COUNT;
 
 type Segment = [AtomicPtr<Series>; SEGMENT_LEN];
 
-pub struct SeriesTable {
+pub(crate) struct SeriesTable {
     segments: Box<[AtomicPtr<Segment>]>,
     next: Mutex<u32>,
 }
 
 impl SeriesTable {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         SeriesTable {
             segments: (0..SEGMENT_COUNT).map(|_| AtomicPtr::new(ptr::null_mut())).collect(),
             // Handle 0 is never issued so that a zeroed buffer slot can never hit a real series.
@@ -31,7 +31,7 @@ impl SeriesTable {
     }
 
     /// Stores `series` for good and returns its slot, or `None` when the table is full.
-    pub fn insert(&self, series: &'static Series) -> Option<u32> {
+    pub(crate) fn insert(&self, series: &'static Series) -> Option<u32> {
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         let id = *next as usize;
         if id >= MAX_SERIES {
@@ -52,7 +52,7 @@ impl SeriesTable {
     }
 
     #[inline]
-    pub fn get(&self, slot: u32) -> Option<&'static Series> {
+    pub(crate) fn get(&self, slot: u32) -> Option<&'static Series> {
         let id = slot as usize;
         let segment = self.segments.get(id >> SEGMENT_BITS)?.load(Acquire);
         if segment.is_null() {

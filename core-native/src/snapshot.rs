@@ -1,40 +1,16 @@
 //! Reading a family's current values as plain data (for prom-client interop and tests).
 
 use crate::family::Family;
+use crate::labels::unescape_labels;
 use crate::series::{Cells, Series};
 
-pub struct SeriesValues {
-    pub label_values: Vec<String>,
+pub(crate) struct SeriesValues {
+    pub(crate) label_values: Vec<String>,
     /// Counter or gauge value; a histogram's sum.
-    pub value: f64,
+    pub(crate) value: f64,
     /// Cumulative bucket counts, `+Inf` last; empty for counters and gauges.
-    pub buckets: Vec<f64>,
-    pub count: f64,
-}
-
-/// Reads label values back from the escaped `name="value",...` prefix (rare path, no copy kept).
-pub fn unescape_labels(labels: &str) -> Vec<String> {
-    let mut values = Vec::new();
-    let mut chars = labels.chars();
-    while let Some(c) = chars.next() {
-        if c != '"' {
-            continue;
-        }
-        let mut value = String::new();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => match chars.next() {
-                    Some('n') => value.push('\n'),
-                    Some(other) => value.push(other),
-                    None => {}
-                },
-                '"' => break,
-                c => value.push(c),
-            }
-        }
-        values.push(value);
-    }
-    values
+    pub(crate) buckets: Vec<f64>,
+    pub(crate) count: f64,
 }
 
 fn series_values(series: &Series) -> SeriesValues {
@@ -58,17 +34,6 @@ fn series_values(series: &Series) -> SeriesValues {
     }
 }
 
-pub fn family_values(family: &Family) -> Vec<SeriesValues> {
+pub(crate) fn family_values(family: &Family) -> Vec<SeriesValues> {
     family.series().into_iter().map(series_values).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unescapes_what_binding_escaped() {
-        assert_eq!(unescape_labels("a=\"x\",b=\"q\\\"\\n\\\\,=\""), vec!["x", "q\"\n\\,="]);
-        assert!(unescape_labels("").is_empty());
-    }
 }

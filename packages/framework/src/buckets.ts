@@ -8,7 +8,7 @@ function call(f: () => number[]): number[] {
   try {
     return f();
   } catch (err) {
-    const message = err instanceof Error ? err.message.replace(/^\[[A-Z_]+\] metric "\(buckets\)": /, '') : String(err);
+    const message = err instanceof Error ? err.message.replace(/^metric "\(buckets\)": /, '') : String(err);
     throw new MetricoreRangeError(ErrorCode.INVALID_BUCKETS, message);
   }
 }

@@ -25,6 +25,10 @@ export const ErrorCode = {
   CONFIG_INVALID: 'METRICORE_CONFIG_INVALID',
   HOST_CLOSED: 'METRICORE_HOST_CLOSED',
   NATIVE_ERROR: 'METRICORE_NATIVE_ERROR',
+  INVALID_DEFINITION: 'METRICORE_INVALID_DEFINITION',
+  UNKNOWN_FAMILY: 'METRICORE_UNKNOWN_FAMILY',
+  SERIES_TABLE_FULL: 'METRICORE_SERIES_TABLE_FULL',
+  NATIVE_PANIC: 'METRICORE_NATIVE_PANIC',
 } as const;
 
 /** ErrorCodeValue: one of the `ErrorCode` strings. */
@@ -142,13 +146,29 @@ export const errors = {
   hostClosed: () => new MetricoreError(ErrorCode.HOST_CLOSED, 'the metrics host is closed; create a new MetricsHost'),
 };
 
-/** fromNativeError: turns a core error (`[CODE] message`) into a metricore error with that code. */
+/**
+ * nativeErrorTable: the one map from the `code` the native core sets on its errors (napi-rs custom
+ * status, core-native/src/errors.rs; `native.nativeErrorCodes()` lists them) to the error metricore
+ * throws. The core's message is kept as it is: it already names the metric and the value.
+ */
+export const nativeErrorTable = {
+  METRICORE_INVALID_DEFINITION: (_metric: string, message: string) => new MetricoreTypeError(ErrorCode.INVALID_DEFINITION, message),
+  METRICORE_FAMILY_CLASH: (metric: string, message: string) => errors.familyClash(metric, message),
+  METRICORE_UNKNOWN_FAMILY: (_metric: string, message: string) => new MetricoreError(ErrorCode.UNKNOWN_FAMILY, message),
+  METRICORE_LABEL_COUNT: (_metric: string, message: string) => new MetricoreRangeError(ErrorCode.LABEL_COUNT, message),
+  METRICORE_SERIES_TABLE_FULL: (_metric: string, message: string) => new MetricoreRangeError(ErrorCode.SERIES_TABLE_FULL, message),
+  METRICORE_NATIVE_PANIC: (_metric: string, message: string) => new MetricoreError(ErrorCode.NATIVE_PANIC, message),
+} as const satisfies Record<string, (metric: string, message: string) => Error>;
+
+/**
+ * fromNativeError: the metricore error for an error the native core threw, looked up by its `code`
+ * in `nativeErrorTable`; anything else (a napi-rs status) becomes `METRICORE_NATIVE_ERROR` naming the metric.
+ */
 export function fromNativeError(metric: string, err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
-  const match = /^\[(METRICORE_[A-Z_]+)\] (.*)$/s.exec(message);
-  if (!match) return new MetricoreError(ErrorCode.NATIVE_ERROR, `metric "${metric}": ${message}`, { cause: err });
-  const [, code, text] = match;
-  if (code === 'METRICORE_FAMILY_CLASH') return errors.familyClash(metric, text);
-  if (code === 'METRICORE_LABEL_COUNT') return new MetricoreRangeError(ErrorCode.LABEL_COUNT, text);
-  return new MetricoreError(ErrorCode.NATIVE_ERROR, text, { cause: err });
+  const code = err instanceof Error ? (err as Error & { code?: unknown }).code : undefined;
+  if (typeof code === 'string' && Object.hasOwn(nativeErrorTable, code)) {
+    return nativeErrorTable[code as keyof typeof nativeErrorTable](metric, message);
+  }
+  return new MetricoreError(ErrorCode.NATIVE_ERROR, `metric "${metric}": ${message}`, { cause: err });
 }

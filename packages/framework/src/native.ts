@@ -1,57 +1,20 @@
 /**
  * native: loads `@metricore/core-native` once per thread, or fails with one clear error that
- * says how to build it.
+ * says how to build it. Its types come from the core's generated `index.d.ts` (napi-rs writes it
+ * from the Rust exports), so the framework's view of the core cannot drift from the core.
  */
 import { createRequire } from 'node:module';
+import type * as Core from '@metricore/core-native';
 import { errors } from './errors.js';
 
-/** FamilyDefinitionNative: what the core stores for a family. */
-export interface FamilyDefinitionNative {
-  registry: string;
-  kind: 'counter' | 'gauge' | 'histogram';
-  name: string;
-  help: string;
-  unit?: string;
-  labelNames: string[];
-  buckets?: number[];
-  labelRules?: Array<{ allow?: string[]; topN?: number; drop?: boolean; maxLength?: number; hysteresis?: number; weight?: string }>;
-  maxSeries?: number;
-  ttlMs?: number;
-  rerankIntervalMs?: number;
-}
+/** NativeCore: the exports of `@metricore/core-native`, as its generated `index.d.ts` declares them. */
+export type NativeCore = typeof Core;
 
-/** SeriesSnapshot: a series' values as the core reads them. */
-export interface SeriesSnapshot {
-  labelValues: string[];
-  value: number;
-  buckets: number[];
-  count: number;
-}
+/** FamilyDefinitionNative: what the core stores for a family (`defineFamily`'s argument). */
+export type FamilyDefinitionNative = Core.FamilyDefinition;
 
-/** NativeCore: the exports of `@metricore/core-native` that the framework uses. */
-export interface NativeCore {
-  registerThread(): number;
-  defineFamily(definition: FamilyDefinitionNative): number;
-  bindSeries(familyId: number, labelValues: string[]): number;
-  bindAndRecord(familyId: number, thread: number, labelValues: string[], value: number, set: boolean): number;
-  createSampleBuffer(thread: number, pairs: number): Float64Array;
-  applySamples(thread: number, samples: Float64Array, length: number): void;
-  countRejected(familyId: number, reason: string): void;
-  recordFolded(familyId: number, thread: number, labelValues: string[], value: number): void;
-  maintain(registry: string): void;
-  resolveHandles(familyId: number, handles: Uint32Array): number[];
-  trackedValues(familyId: number): number;
-  removeSeries(familyId: number, labelValues: string[]): boolean;
-  clearFamily(familyId: number): void;
-  familySnapshot(familyId: number): SeriesSnapshot[];
-  exponentialBuckets(start: number, factor: number, count: number): number[];
-  linearBuckets(start: number, width: number, count: number): number[];
-  render(registry: string, openmetrics: boolean, gzip: boolean, exclude: number[]): Promise<Buffer>;
-  renderSync(registry: string, openmetrics: boolean, gzip: boolean, exclude: number[]): Buffer;
-  contentTypes(): string[];
-  recycleBody(body: ArrayBuffer): void;
-  triggerPanic(): void;
-}
+/** SeriesSnapshot: a series' values as the core reads them (`familySnapshot`). */
+export type SeriesSnapshot = Core.SeriesSnapshot;
 
 function load(): NativeCore {
   try {
@@ -64,3 +27,9 @@ function load(): NativeCore {
 
 /** native: the loaded core. */
 export const native: NativeCore = load();
+
+/** FOLDED: the handle bit of a binding top-N folds right now (the core's `#[napi]` constant). */
+export const FOLDED: number = native.FOLDED;
+
+/** SET_FLAG: the handle bit that makes a buffered gauge sample a `set` (the core's `#[napi]` constant). */
+export const SET_FLAG: number = native.SET_FLAG;

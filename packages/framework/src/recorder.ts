@@ -12,19 +12,17 @@
  * `exit` handlers) still has its pending samples applied by the core's cleanup hook.
  */
 import { isMainThread } from 'node:worker_threads';
-import { native } from './native.js';
+import { FOLDED, native, SET_FLAG } from './native.js';
 
 /** Samples per batch (pairs of doubles). */
 const BATCH = 1024;
-/** Handle bit that marks a gauge `set` rather than an add. */
-export const SET_FLAG = 2 ** 31;
+/** SET_FLAG, FOLDED: handle bits, exported by the core (core-native/src/handle.rs) and re-exported here. */
+export { FOLDED, SET_FLAG };
 
 /** thread: this JS thread's id in the core. */
 export const thread = native.registerThread();
 const samples = native.createSampleBuffer(thread, BATCH);
 let length = 0;
-/** FOLDED: bit a binding carries when top-N folds the label set right now (see core-native handle.rs). */
-export const FOLDED = 2 ** 30;
 
 /** record: buffers one sample; costs a typed-array append. Never throws for bad values. */
 export function record(handle: number, value: number): void {

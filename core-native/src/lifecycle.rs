@@ -1,0 +1,382 @@
+//! The series lifecycle of one family: the one place series come to life, leave the exposition
+//! and have their memory reused. Binding, revival, removal, reset (`clear`) and TTL eviction all go
+//! through here.
+//!
+//! - A series that leaves (removed, reset, evicted) is *retired*: out of the exposition, cells
+//!   zeroed, its slot queued for reuse, its labels remembered with the slot. Its handle stays the
+//!   same: binding the same labels again (or a sample on a handle JS still caches) revives it in
+//!   place, so prom-client's `reset()`-then-record pattern and remove/re-record cycles allocate
+//!   nothing.
+//! - A new label set takes the oldest retired slot before the table grows. Only then does the
+//!   slot's generation move on (handle.rs), and the old handle goes to a bounded graveyard so a
+//!   sample on it revives its own labels, never the slot's new label set.
+//! - A slot whose generation would wrap is not reused (1 slot in 256 reassignments stays
+//!   allocated): a handle held that long would otherwise match the slot again.
+
+use crate::handle;
+use crate::series::{Series, SeriesPolicy, Shared};
+use crate::series_table::SeriesTable;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+
+/// How many stale handles of reassigned slots are remembered at least (see `Lifecycle::new`).
+const GRAVEYARD_MIN: usize = 1024;
+
+/// The top-N values of a series, in label order (see `SeriesPolicy::ranked`).
+pub(crate) type Ranked = Vec<(usize, Box<str>)>;
+
+pub(crate) struct Lifecycle {
+    /// Live series by escaped labels.
+    by_labels: HashMap<Arc<str>, u32>,
+    /// Live series in the order they (re)entered: the exposition order.
+    ordered: Vec<&'static Series>,
+    /// Retired series whose slot still holds their labels: labels -> handle.
+    retired: HashMap<Arc<str>, u32>,
+    /// Retired slots, oldest retirement first (the key orders them); reused oldest first.
+    free: BTreeMap<u64, u32>,
+    /// Slot -> its key in `free`.
+    free_key: HashMap<u32, u64>,
+    next_key: u64,
+    /// Stale handle of a reassigned slot -> the labels it was bound to (bounded, oldest forgotten).
+    graveyard: HashMap<u32, (Arc<str>, u64)>,
+    graveyard_order: VecDeque<(u32, u64)>,
+    graveyard_cap: usize,
+    /// Whether series carry `SeriesPolicy` state (a label policy or a TTL).
+    tracked: bool,
+}
+
+/// What a stale handle should be bound to again.
+pub(crate) enum Revival {
+    /// The labels the handle was bound to.
+    Labels(Arc<str>),
+    /// Forgotten: the family's overflow series takes the sample.
+    Forgotten,
+}
+
+impl Lifecycle {
+    /// A lifecycle remembering at least `max(max_series, 1024)` stale handles.
+    pub(crate) fn new(tracked: bool, max_series: usize) -> Lifecycle {
+        Lifecycle {
+            by_labels: HashMap::new(),
+            ordered: Vec::new(),
+            retired: HashMap::new(),
+            free: BTreeMap::new(),
+            free_key: HashMap::new(),
+            next_key: 0,
+            graveyard: HashMap::new(),
+            graveyard_order: VecDeque::new(),
+            graveyard_cap: max_series.max(GRAVEYARD_MIN),
+            tracked,
+        }
+    }
+
+    /// The handle of the live series with these escaped labels.
+    pub(crate) fn live(&self, labels: &str) -> Option<u32> {
+        self.by_labels.get(labels).copied()
+    }
+
+    /// Live series count.
+    pub(crate) fn len(&self) -> usize {
+        self.ordered.len()
+    }
+
+    /// The live series in exposition order (a copy, so rendering holds no lock).
+    pub(crate) fn series(&self) -> Vec<&'static Series> {
+        self.ordered.clone()
+    }
+
+    /// Retired series whose memory waits for reuse (for tests and self-checks).
+    pub(crate) fn retired_count(&self) -> usize {
+        self.free.len()
+    }
+
+    /// Brings the series of `labels` to life and returns its handle: the live one, the retired one
+    /// revived in place, or a new one in the oldest retired slot or a new slot. `ranked` replaces
+    /// the series' top-N values (None: keep them when revived in place, none for a new series).
+    pub(crate) fn bind(
+        &mut self,
+        shared: &'static Shared,
+        table: &SeriesTable,
+        labels: Arc<str>,
+        ranked: Option<Ranked>,
+        now_ms: u64,
+    ) -> Option<u32> {
+        if let Some(handle) = self.live(&labels) {
+            return Some(handle);
+        }
+        if let Some(handle) = self.retired.remove(&labels) {
+            let series = table.get(handle::slot(handle)).expect("retired slots stay in the table");
+            self.unqueue(handle::slot(handle));
+            if let Some(p) = series.policy.as_ref() {
+                let keep = || std::mem::take(&mut *p.ranked.lock().unwrap_or_else(|e| e.into_inner()));
+                p.restart(now_ms, ranked.unwrap_or_else(keep));
+            }
+            return Some(self.enter(series, labels, handle));
+        }
+        let ranked = ranked.unwrap_or_default();
+        while let Some((_, slot)) = self.free.pop_first() {
+            self.free_key.remove(&slot);
+            let series = table.get(slot).expect("retired slots stay in the table");
+            let old_labels = series.labels();
+            let old = self.retired.remove(&old_labels).expect("a queued slot holds retired labels");
+            self.bury(old, old_labels);
+            let generation = series.generation();
+            if generation == handle::GEN_MASK {
+                continue; // quarantined for good: see the module comment
+            }
+            series.cells.reset(); // again: a sample racing the retirement may have landed
+            series.set_labels(labels.clone());
+            if let Some(p) = series.policy.as_ref() {
+                p.restart(now_ms, ranked);
+            }
+            let handle = handle::make(slot, generation + 1);
+            series.set_tag(generation + 1, false);
+            return Some(self.enter(series, labels, handle));
+        }
+        let policy = self.tracked.then(|| {
+            let p = SeriesPolicy::new(now_ms);
+            p.restart(now_ms, ranked);
+            Box::new(p)
+        });
+        let series: &'static Series = Box::leak(Box::new(Series::new(shared, labels.clone(), policy)));
+        let Some(slot) = table.insert(series) else {
+            // SAFETY-free cleanup: the table never saw the series, so nothing else refers to it.
+            drop(unsafe { Box::from_raw(series as *const Series as *mut Series) });
+            return None;
+        };
+        Some(self.enter(series, labels, handle::make(slot, 0)))
+    }
+
+    fn enter(&mut self, series: &'static Series, labels: Arc<str>, handle: u32) -> u32 {
+        series.set_tag(handle::generation(handle), false);
+        self.ordered.push(series);
+        self.by_labels.insert(labels, handle);
+        handle
+    }
+
+    fn unqueue(&mut self, slot: u32) {
+        if let Some(key) = self.free_key.remove(&slot) {
+            self.free.remove(&key);
+        }
+    }
+
+    /// Remembers that `stale` was bound to `labels` (its slot goes to another label set).
+    fn bury(&mut self, stale: u32, labels: Arc<str>) {
+        let key = self.next_key;
+        self.next_key += 1;
+        self.graveyard.insert(stale, (labels, key));
+        self.graveyard_order.push_back((stale, key));
+        while self.graveyard_order.len() > self.graveyard_cap {
+            let Some((oldest, key)) = self.graveyard_order.pop_front() else { break };
+            if self.graveyard.get(&oldest).is_some_and(|(_, k)| *k == key) {
+                self.graveyard.remove(&oldest);
+            }
+        }
+    }
+
+    /// Takes a live series out of the exposition (it must already be out of `ordered`): cells
+    /// zeroed, slot queued for reuse, labels kept with it. Returns its handle, None if not live.
+    fn retire(&mut self, series: &'static Series) -> Option<u32> {
+        let labels = series.labels();
+        let handle = self.by_labels.remove(&labels)?;
+        series.set_tag(handle::generation(handle), true);
+        series.cells.reset();
+        let key = self.next_key;
+        self.next_key += 1;
+        self.free.insert(key, handle::slot(handle));
+        self.free_key.insert(handle::slot(handle), key);
+        self.retired.insert(labels, handle);
+        Some(handle)
+    }
+
+    /// Retires the live series of these escaped labels; returns its handle if it was live.
+    pub(crate) fn remove(&mut self, labels: &str) -> Option<u32> {
+        let position = self.ordered.iter().position(|s| *s.labels() == *labels)?;
+        let series = self.ordered.remove(position);
+        self.retire(series)
+    }
+
+    /// Retires every live series (prom-client's `reset()`); returns their handles.
+    pub(crate) fn clear(&mut self) -> Vec<u32> {
+        let all = std::mem::take(&mut self.ordered);
+        all.into_iter().filter_map(|s| self.retire(s)).collect()
+    }
+
+    /// Retires the series no sample touched for `ttl` ms; returns their handles.
+    pub(crate) fn evict_idle(&mut self, now: u64, ttl: u64) -> Vec<u32> {
+        let mut idle = Vec::new();
+        self.ordered.retain(|s| {
+            let p = s.policy.as_ref().expect("TTL families track series");
+            if p.touched.swap(false, Relaxed) {
+                p.idle_since_ms.store(now, Relaxed);
+                return true;
+            }
+            if now.saturating_sub(p.idle_since_ms.load(Relaxed)) < ttl {
+                return true;
+            }
+            idle.push(*s);
+            false
+        });
+        idle.into_iter().filter_map(|s| self.retire(s)).collect()
+    }
+
+    /// What a sample on `stale` (a handle its series no longer accepts) should be bound to.
+    pub(crate) fn revival(&self, table: &SeriesTable, stale: u32) -> Revival {
+        if let Some((labels, _)) = self.graveyard.get(&stale) {
+            return Revival::Labels(labels.clone());
+        }
+        match table.get(handle::slot(stale)) {
+            Some(s) if s.generation() == handle::generation(stale) => Revival::Labels(s.labels()),
+            _ => Revival::Forgotten,
+        }
+    }
+
+    /// The live handle for a handle JS cached: itself while live, the live handle of its labels
+    /// after its slot was reassigned, or 0 when its labels are not live (JS drops it).
+    pub(crate) fn resolve(&self, table: &SeriesTable, cached: u32) -> u32 {
+        if table.get(handle::slot(cached)).is_some_and(|s| s.accepts(cached)) {
+            return cached;
+        }
+        match self.revival(table, cached) {
+            Revival::Labels(labels) => self.live(&labels).unwrap_or(0),
+            Revival::Forgotten => 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The lifecycle against a plain reference: a map from labels to value that forgets removed
+    //! labels, driven by random operations, with stale handles kept and recorded into.
+    use super::*;
+    use crate::definition::Kind;
+    use crate::series::Cells;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn shared() -> &'static Shared {
+        Box::leak(Box::new(Shared::new(0, Kind::Counter, Vec::new(), true)))
+    }
+
+    fn value(table: &SeriesTable, h: u32) -> f64 {
+        match &table.get(handle::slot(h)).unwrap().cells {
+            Cells::Counter(c) => c.get(),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Records like record::apply does: a handle its series does not accept revives its labels.
+    fn record(life: &mut Lifecycle, shared: &'static Shared, table: &SeriesTable, h: u32, v: f64) {
+        let mut h = h;
+        if !table.get(handle::slot(h)).unwrap().accepts(h) {
+            let Revival::Labels(labels) = life.revival(table, h) else { panic!("forgot {h:#x}") };
+            h = life.bind(shared, table, labels, None, 0).unwrap();
+        }
+        match &table.get(handle::slot(h)).unwrap().cells {
+            Cells::Counter(c) => c.inc(v),
+            _ => unreachable!(),
+        }
+    }
+
+    fn exposition(life: &Lifecycle, table: &SeriesTable) -> BTreeMap<String, f64> {
+        life.series()
+            .into_iter()
+            .map(|s| {
+                let labels = s.labels().to_string();
+                let h = life.live(&labels).unwrap();
+                (labels, value(table, h))
+            })
+            .collect()
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Record { labels: u8, by_cached_handle: bool },
+        Remove(u8),
+        Clear,
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (0u8..12, any::<bool>()).prop_map(|(labels, by_cached_handle)| Op::Record { labels, by_cached_handle }),
+            2 => (0u8..12).prop_map(Op::Remove),
+            1 => Just(Op::Clear),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn matches_a_plain_map_and_stale_handles_stay_with_their_labels(ops in proptest::collection::vec(op(), 1..300)) {
+            let table = SeriesTable::new();
+            let shared = shared();
+            let mut life = Lifecycle::new(false, 4);
+            let mut reference: BTreeMap<String, f64> = BTreeMap::new();
+            // The first handle each label set got: kept like a child a user holds forever.
+            let mut cached: HashMap<String, u32> = HashMap::new();
+            let mut peak = 0;
+            for op in ops {
+                match op {
+                    Op::Record { labels, by_cached_handle } => {
+                        let labels = format!("l=\"{labels}\"");
+                        let h = match cached.get(&labels) {
+                            Some(&h) if by_cached_handle => h,
+                            _ => life.bind(shared, &table, Arc::from(labels.as_str()), None, 0).unwrap(),
+                        };
+                        cached.entry(labels.clone()).or_insert(h);
+                        record(&mut life, shared, &table, h, 1.0);
+                        *reference.entry(labels).or_default() += 1.0;
+                    }
+                    Op::Remove(labels) => {
+                        let labels = format!("l=\"{labels}\"");
+                        prop_assert_eq!(life.remove(&labels).is_some(), reference.remove(&labels).is_some());
+                    }
+                    Op::Clear => {
+                        life.clear();
+                        reference.clear();
+                    }
+                }
+                peak = peak.max(life.len());
+                prop_assert_eq!(exposition(&life, &table), reference.clone());
+                // Memory comes back: live plus retired never exceeds the most ever live at once
+                // (plus slots quarantined at a generation wrap, which 300 operations cannot reach).
+                prop_assert!(life.len() + life.retired_count() <= peak);
+            }
+        }
+    }
+
+    #[test]
+    fn remove_and_rerecord_reuses_one_slot_and_keeps_the_handle() {
+        let table = SeriesTable::new();
+        let shared = shared();
+        let mut life = Lifecycle::new(false, 10);
+        let a = life.bind(shared, &table, Arc::from("pid=\"1\""), None, 0).unwrap();
+        for _ in 0..10_000 {
+            life.remove("pid=\"1\"").unwrap();
+            assert_eq!(life.bind(shared, &table, Arc::from("pid=\"1\""), None, 0), Some(a));
+        }
+        assert_eq!(life.len() + life.retired_count(), 1);
+    }
+
+    #[test]
+    fn a_reassigned_slot_never_takes_a_stale_handles_samples() {
+        let table = SeriesTable::new();
+        let shared = shared();
+        let mut life = Lifecycle::new(false, 10);
+        let mut stale = Vec::new();
+        // Distinct label sets through one slot, past a generation wrap.
+        for i in 0..(handle::GEN_MASK as usize + 10) {
+            let labels = format!("pid=\"{i}\"");
+            stale.push(life.bind(shared, &table, Arc::from(labels.as_str()), None, 0).unwrap());
+            life.remove(&labels).unwrap();
+        }
+        let first_slot = handle::slot(stale[0]);
+        assert!(stale.iter().take(handle::GEN_MASK as usize + 1).all(|&h| handle::slot(h) == first_slot));
+        // The generation never wrapped: the slot was quarantined and a new one taken.
+        assert_ne!(handle::slot(stale[handle::GEN_MASK as usize + 1]), first_slot);
+        let live = life.bind(shared, &table, Arc::from("pid=\"new\""), None, 0).unwrap();
+        for &h in &stale {
+            assert!(!table.get(handle::slot(h)).unwrap().accepts(h) || h == live);
+        }
+    }
+}

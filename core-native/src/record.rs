@@ -1,0 +1,126 @@
+//! The recording path: buffered `(handle, value)` pairs applied into series cells, the one-call
+//! first sample of a label set, and samples of label sets top-N folds right now.
+//!
+//! The common path takes no lock: a handle resolves through the lock-free series table, one load
+//! and compare of the series' tag checks the handle is current (lifecycle.rs), and cells are
+//! atomics. Everything else (a stale handle, a top-N redirect) is a cold branch.
+
+use crate::errors::CoreError;
+use crate::handle::{self, SET_FLAG};
+use crate::registry::{family, table};
+use crate::series::{Cells, RejectReason, Series};
+use crate::series_table::SeriesTable;
+use std::sync::atomic::Ordering::Relaxed;
+
+/// A sample on a handle its series does not accept: the family brings back the labels the handle
+/// was bound to (lifecycle.rs) and the sample goes there.
+#[cold]
+fn revive(table: &SeriesTable, series: &'static Series, stale: u32) -> Option<&'static Series> {
+    let family = family(series.shared.family_id).ok()?;
+    let handle = family.revive(table, stale).ok()?;
+    table.get(handle::slot(handle))
+}
+
+/// Follows top-N redirects of a tracked series, counting redirected activity, and marks the
+/// series touched for the TTL sweep.
+#[cold]
+fn follow_policy(table: &SeriesTable, series: &'static Series, value: f64) -> Option<&'static Series> {
+    let mut series = series;
+    for _ in 0..3 {
+        let Some(policy) = series.policy.as_ref() else { return Some(series) };
+        policy.touched.store(true, Relaxed);
+        let redirect = policy.redirect.load(Relaxed);
+        if redirect == 0 {
+            return Some(series);
+        }
+        let weight = if series.shared.weigh_by_value { value.abs() } else { 1.0 };
+        crate::histogram::add_f64(&policy.redirected_activity, weight);
+        let target = table.get(handle::slot(redirect))?;
+        series = if target.accepts(redirect) { target } else { revive(table, target, redirect)? };
+    }
+    Some(series)
+}
+
+/// Applies buffered `(handle, value)` pairs recorded by JS thread `thread`. Garbage values are
+/// dropped and counted per family by reason; unknown handles are skipped.
+///
+/// The tag check replaced a `removed` flag load at the same place (one relaxed load and a
+/// compare either way), so stale handles cost nothing until they occur.
+pub(crate) fn apply(thread: u32, samples: &[f64]) {
+    let table = table();
+    for pair in samples.chunks_exact(2) {
+        let raw = pair[0] as u32;
+        let value = pair[1];
+        let Some(mut series) = table.get(handle::slot(raw)) else { continue };
+        if !value.is_finite() {
+            series.shared.reject(if value.is_nan() { RejectReason::Nan } else { RejectReason::Infinite });
+            continue;
+        }
+        if !series.accepts(raw) {
+            match revive(table, series, raw & !SET_FLAG) {
+                Some(s) => series = s,
+                None => continue,
+            }
+        }
+        if series.policy.is_some() {
+            match follow_policy(table, series, value) {
+                Some(s) => series = s,
+                None => continue,
+            }
+        }
+        record(series, thread, value, raw & SET_FLAG != 0);
+    }
+}
+
+#[inline]
+fn record(series: &Series, thread: u32, value: f64, set: bool) {
+    match &series.cells {
+        Cells::Histogram(h) => h.observe(&series.shared.bounds, thread, value),
+        Cells::Counter(c) => {
+            if value < 0.0 {
+                series.shared.reject(RejectReason::Negative);
+            } else {
+                c.inc(value);
+            }
+        }
+        Cells::Gauge(g) => {
+            if set {
+                g.set(value)
+            } else {
+                g.add(value)
+            }
+        }
+    }
+}
+
+/// Records one sample of a label set that top-N folds right now (JS got `FOLDED` when binding).
+pub(crate) fn record_folded(family_id: u32, thread: u32, values: &[String], value: f64) -> Result<(), CoreError> {
+    let family = family(family_id)?;
+    if !value.is_finite() {
+        family.shared.reject(if value.is_nan() { RejectReason::Nan } else { RejectReason::Infinite });
+        return Ok(());
+    }
+    let table = table();
+    let handle = family.record_folded(table, values, value)?;
+    if let Some(series) = table.get(handle::slot(handle)) {
+        let series = match series.policy.is_some() {
+            true => follow_policy(table, series, value).unwrap_or(series),
+            false => series,
+        };
+        record(series, thread, value, false);
+    }
+    Ok(())
+}
+
+/// Binds a label set and records one sample into it, in one call (the first sample of a label set
+/// JS has not cached). Returns the handle to cache, or `FOLDED` when top-N folds the set (the sample
+/// was recorded for it; JS must not cache).
+pub(crate) fn bind_and_record(family_id: u32, thread: u32, values: &[String], value: f64, set: bool) -> Result<u32, CoreError> {
+    let handle = crate::registry::bind(family_id, values)?;
+    if handle & handle::FOLDED != 0 {
+        record_folded(family_id, thread, values, value)?;
+        return Ok(handle::FOLDED);
+    }
+    apply(thread, &[(if set { handle | SET_FLAG } else { handle }) as f64, value]);
+    Ok(handle)
+}
