@@ -8,21 +8,28 @@ import { getHooks, type StateChanged } from './hooks.js';
 import { PLUGIN_NAME } from './options.js';
 import { BUILD_TERMINAL, EVALUATION_TERMINAL } from './statuses.js';
 
-/** tapEvents: records every event of `host`'s plugin hooks into the families. */
-export function tapEvents(host: MetricsHost, f: Families): void {
+/** SqlOwned: counts the SQL source reads from the database; events then leave them alone (no double counting). */
+export interface SqlOwned {
+  builds: boolean;
+  evaluations: boolean;
+  cacheTraffic: boolean;
+}
+
+/** tapEvents: records every event of `host`'s plugin hooks into the families (those of `sqlOwned` queries excepted). */
+export function tapEvents(host: MetricsHost, f: Families, sqlOwned: SqlOwned): void {
   const hooks = getHooks(host);
   const { buildsTotal, evaluationsTotal, buildDuration, evaluationDuration, dispatchWait, dependencyWait } = f;
 
   hooks.buildFinished.tap(PLUGIN_NAME, (b) => {
     const labels = { org: b.org, project: b.project, status: b.status };
-    buildsTotal.inc(labels);
+    if (!sqlOwned.builds) buildsTotal.inc(labels);
     if (b.durationSeconds !== undefined) buildDuration.observe(labels, b.durationSeconds);
     if (b.dependencyWaitSeconds !== undefined) dependencyWait.observe({ org: b.org }, b.dependencyWaitSeconds);
     if (b.dispatchWaitSeconds !== undefined) dispatchWait.observe({ org: b.org }, b.dispatchWaitSeconds);
   });
   hooks.evaluationFinished.tap(PLUGIN_NAME, (e) => {
     const labels = { org: e.org, project: e.project, status: e.status };
-    evaluationsTotal.inc(labels);
+    if (!sqlOwned.evaluations) evaluationsTotal.inc(labels);
     if (e.durationSeconds !== undefined) evaluationDuration.observe(labels, e.durationSeconds);
   });
 
@@ -31,8 +38,8 @@ export function tapEvents(host: MetricsHost, f: Families): void {
     if (c.from !== undefined && !terminal.has(c.from)) g.dec({ org: c.org, project: c.project, status: c.from });
     if (!terminal.has(c.to)) g.inc({ org: c.org, project: c.project, status: c.to });
   };
-  hooks.buildStateChanged.tap(PLUGIN_NAME, inState(() => f.buildsInState, BUILD_TERMINAL));
-  hooks.evaluationStateChanged.tap(PLUGIN_NAME, inState(() => f.evaluationsInState, EVALUATION_TERMINAL));
+  if (!sqlOwned.builds) hooks.buildStateChanged.tap(PLUGIN_NAME, inState(() => f.buildsInState, BUILD_TERMINAL));
+  if (!sqlOwned.evaluations) hooks.evaluationStateChanged.tap(PLUGIN_NAME, inState(() => f.evaluationsInState, EVALUATION_TERMINAL));
 
   hooks.buildReady.tap(PLUGIN_NAME, (w) => dependencyWait.observe({ org: w.org }, w.waitSeconds));
   hooks.buildDispatched.tap(PLUGIN_NAME, (w) => dispatchWait.observe({ org: w.org }, w.waitSeconds));
@@ -42,7 +49,7 @@ export function tapEvents(host: MetricsHost, f: Families): void {
     if (s.active !== undefined) f.jobsActive.set(s.active);
     if (s.workers !== undefined) f.workersConnected.set(s.workers);
   });
-  hooks.cacheServed.tap(PLUGIN_NAME, (c) => {
+  if (!sqlOwned.cacheTraffic) hooks.cacheServed.tap(PLUGIN_NAME, (c) => {
     f.cacheBytesSent.inc({ cache: c.cache }, c.bytes);
     f.cacheNarRequests.inc({ cache: c.cache }, c.nars ?? 1);
   });

@@ -47,7 +47,9 @@ function buildsMetrics(options: BuildsMetricsOptions = {}): BuildsPlugin {
       const families = new Families(host, resolved.prefix, resolved.gaugeLabelPolicy);
       // Every family is defined here, in apply, so the host knows they are this plugin's.
       for (const key of EVENT_FAMILIES) void families[key];
-      tapEvents(host, families);
+      const queries = resolved.sql?.queries;
+      const owned = (q: 'builds' | 'evaluations' | 'cacheTraffic') => queries !== undefined && queries[q] !== false;
+      tapEvents(host, families, { builds: owned('builds'), evaluations: owned('evaluations'), cacheTraffic: owned('cacheTraffic') });
       if (resolved.sql !== undefined) {
         const source = new SqlSource(resolved.sql, families, host.logger);
         host.hooks.collect.tapPromise(PLUGIN_NAME, (context) => source.collect(context.signal));

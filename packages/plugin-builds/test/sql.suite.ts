@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricsHost } from '@metricore/framework';
 import { createTestHost, scrapeHost } from '@metricore/framework/testing';
-import buildsMetrics, { type SqlClient, type SqlOptions } from '../src/index.js';
+import buildsMetrics, { getHooks, type SqlClient, type SqlOptions } from '../src/index.js';
 import { addBuilds, seed, type Exec } from './fixtures.js';
 
 /** SqlTarget: how a suite reaches its database. */
@@ -119,6 +119,22 @@ export function sqlSuite(name: string, target: () => SqlTarget | undefined): voi
       expect(s.value('gradient_builds_total', { org: 'all', project: 'all', status: 'completed' })).toBe(8);
       expect(s.seriesCount('gradient_evaluations_total')).toBe(0);
       expect(s.value('gradient_builds_sql_query_errors_total', { query: 'evaluations', reason: 'error' })).toBeUndefined();
+    });
+
+    it('owns the counts of its enabled queries: events then add only durations, never a second count', async (ctx) => {
+      const t = target();
+      if (t === undefined) return ctx.skip();
+      await seed(t.exec);
+      const { host } = hostWith(t, { queries: { evaluations: false } });
+      const ev = getHooks(host);
+      ev.buildFinished.call({ org: 'org1', project: 'nixpkgs', status: 'completed', durationSeconds: 30 });
+      ev.evaluationFinished.call({ org: 'org1', project: 'nixpkgs', status: 'completed', durationSeconds: 30 });
+      expect(ev.cacheServed.isUsed()).toBe(false);
+      const s = await scrapeHost(host);
+      expect(s.value('gradient_builds_total', { org: 'org1', project: 'nixpkgs', status: 'completed' })).toBe(5);
+      expect(s.histogram('gradient_build_duration_seconds', { org: 'org1', project: 'nixpkgs', status: 'completed' })!.count).toBe(1);
+      // The evaluations query is off, so the event counts them.
+      expect(s.value('gradient_evaluations_total', { org: 'org1', project: 'nixpkgs', status: 'completed' })).toBe(1);
     });
 
     it('folds tenant labels through the host label policy without losing counts', async (ctx) => {
