@@ -1,37 +1,28 @@
 /**
  * scrape: the cost of one scrape of N series x 20 buckets, per library.
  *
- * For each size every library's registry holds one histogram family with two labels and N series,
- * each with four observations. Measured per (library, size, gzip): total time of the scrape call
- * and how long the event loop was blocked meanwhile (loop-probe), body bytes.
- * Then "over HTTP" at 10k series: metricore's own endpoint against prom-client served by
- * node:http, fetched from a low-priority child process so the server's loop only serves.
+ * In process: every library's registry holds the scrape family (lib/scrape-family.mjs) with N
+ * series; per (library, size, gzip) the scrape call's total time, the event-loop busy time
+ * meanwhile (loop-probe) and the body size.
+ * Over HTTP (what the targets are about): metricore's `host.listen()` endpoint and prom-client in a
+ * node:http handler, each in a server process of its own (lib/scrape-server.mjs), fetched by a
+ * client in another low-priority process (lib/fetch-client.mjs), plain and gzip, at 10k and 100k
+ * series. Per request: total time seen by the client, the server's worst event-loop block (a 1 ms
+ * timer's lateness), its busy time, its peak resident memory above the level at the start of the
+ * request, and its resident memory after the request (collected) against its level before the
+ * first scrape.
  */
-import { createServer } from 'node:http';
 import { fork } from 'node:child_process';
 import { setPriority } from 'node:os';
-import { logUniformValues, VALUE_MASK } from './lib/inputs.mjs';
+import { logUniformValues } from './lib/inputs.mjs';
 import { measureBlock } from './lib/loop-probe.mjs';
 import { PEER_NAMES, createPeer } from './lib/peers.mjs';
+import { fillScrapeFamily } from './lib/scrape-family.mjs';
 import { log, runScenario } from './lib/scenario.mjs';
 import { summarize } from './lib/stats.mjs';
 
-const METRIC = 'bench_scrape_request_duration_seconds';
-
-/** fill: N series of the scrape family, four observations each. */
-function fill(peer, n, values) {
-  const h = peer.histogram(METRIC, ['route', 'code']);
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    const labels = { route: `/api/v1/projects/${i}/builds`, code: String(200 + (i % 5)) };
-    for (let j = 0; j < 4; j++) {
-      const v = values[k++ & VALUE_MASK];
-      if (peer.name === 'opentelemetry') h.record(v, labels);
-      else h.observe(labels, v);
-    }
-  }
-  peer.flush();
-}
+/** HTTP_LIBRARIES: the servers compared over HTTP. */
+const HTTP_LIBRARIES = ['metricore', 'prom-client'];
 
 const byteLength = (body) => (typeof body === 'string' ? Buffer.byteLength(body) : body.length);
 
@@ -49,8 +40,29 @@ async function timeScrapes(peer, reps, gzip) {
   return { totalMs: summarize(ms), blockedMs: summarize(blocked), bytes };
 }
 
+/** nextMessage: the next IPC message of `child` of the given type (rejects if the child exits first). */
+function nextMessage(child, type) {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m) => {
+      if (m?.type !== type) return;
+      cleanup();
+      resolve(m);
+    };
+    const onExit = (code) => {
+      cleanup();
+      reject(new Error(`child exited (${code}) while waiting for "${type}"`));
+    };
+    const cleanup = () => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
 let client;
-function fetchFromWorker(url, reps, encoding) {
+function fetchOnce(url, encoding) {
   if (client === undefined) {
     client = fork(new URL('./lib/fetch-client.mjs', import.meta.url));
     setPriority(client.pid, 19);
@@ -62,38 +74,79 @@ function fetchFromWorker(url, reps, encoding) {
       client.off('error', fail);
       resolve(m);
     });
-    client.send({ url, reps, encoding });
+    client.send({ url, reps: 1, encoding });
   });
 }
 
-/** overHttp: per request, total time (client side) and how long this (the server's) loop was busy. */
-async function overHttp(url, reps, encoding) {
-  await fetchFromWorker(url, 2, encoding); // warm-up
-  const ms = [];
-  const blocked = [];
-  let bytes = 0;
-  for (let i = 0; i < reps; i++) {
-    const { result, blockedMs } = await measureBlock(() => fetchFromWorker(url, 1, encoding));
-    ms.push(result.ms[0]);
-    blocked.push(blockedMs);
-    bytes = result.bytes;
+/** overHttp: one library's server with `series` series; per encoding, `reps` probed requests after a warm-up. */
+async function overHttp(library, series, reps) {
+  const server = fork(new URL('./lib/scrape-server.mjs', import.meta.url), [library, String(series)], { execArgv: ['--expose-gc'] });
+  try {
+    const { url, baselineRssBytes } = await nextMessage(server, 'ready');
+    const rows = [];
+    for (const encoding of ['identity', 'gzip']) {
+      await fetchOnce(url, encoding); // warm-up
+      const total = [];
+      const worst = [];
+      const busy = [];
+      const peakGrowth = [];
+      const after = [];
+      let bytes = 0;
+      for (let i = 0; i < reps; i++) {
+        server.send('start');
+        await nextMessage(server, 'started');
+        const result = await fetchOnce(url, encoding);
+        server.send('stop');
+        const f = await nextMessage(server, 'stopped');
+        total.push(result.ms[0]);
+        bytes = result.bytes;
+        worst.push(f.worstBlockMs);
+        busy.push(f.busyMs);
+        if (f.peakRssBytes !== undefined) peakGrowth.push(f.peakRssBytes - f.startRssBytes);
+        after.push(f.settledRssBytes - baselineRssBytes);
+      }
+      const row = {
+        library,
+        series,
+        gzip: encoding === 'gzip',
+        totalMs: summarize(total),
+        worstBlockMs: summarize(worst),
+        blockedMs: summarize(busy),
+        peakGrowthBytes: peakGrowth.length ? summarize(peakGrowth) : undefined,
+        afterGrowthBytes: summarize(after),
+        baselineRssBytes,
+        bytes,
+      };
+      const mib = (b) => (b === undefined ? '?' : `${(b / 2 ** 20).toFixed(1)} MiB`);
+      log(
+        `http ${library} ${series} series ${encoding}: ${row.totalMs.median.toFixed(1)} ms, worst block ${row.worstBlockMs.median.toFixed(2)} ms ` +
+          `(max ${row.worstBlockMs.max.toFixed(2)}), busy ${row.blockedMs.median.toFixed(1)} ms, peak +${mib(row.peakGrowthBytes?.median)}, ` +
+          `after +${mib(row.afterGrowthBytes.median)}, ${bytes} B`,
+      );
+      rows.push(row);
+    }
+    // The plain body's size is what the peak-memory target compares with, for both encodings.
+    for (const row of rows) row.plainBytes = rows.find((r) => !r.gzip).bytes;
+    return rows;
+  } finally {
+    server.send('exit');
+    await new Promise((resolve) => (server.exitCode !== null ? resolve() : server.once('exit', resolve)));
   }
-  return { totalMs: summarize(ms), blockedMs: summarize(blocked), bytes };
 }
 
 async function scrape({ quick }) {
-  const sizes = quick ? [200] : [1000, 10_000, 100_000];
-  const httpSize = quick ? 1000 : 10_000;
-  const reps = 5;
+  const sizes = quick ? [200] : [10_000, 100_000];
+  const httpSizes = quick ? [1000] : [10_000, 100_000];
+  const reps = quick ? 2 : 5;
   const values = logUniformValues();
   const rows = [];
   for (const size of sizes) {
     for (const name of PEER_NAMES) {
       const peer = await createPeer(name, `bench-scrape-${size}`);
-      fill(peer, size, values);
+      fillScrapeFamily(peer, size, values);
       for (const gzip of [false, true]) {
         const r = await timeScrapes(peer, reps, gzip);
-        log(`scrape ${name} ${size} series${gzip ? ' gzip' : ''}: ${r.totalMs.median.toFixed(2)} ms, loop blocked ${r.blockedMs.median.toFixed(2)} ms, ${r.bytes} B`);
+        log(`scrape ${name} ${size} series${gzip ? ' gzip' : ''}: ${r.totalMs.median.toFixed(2)} ms, loop busy ${r.blockedMs.median.toFixed(2)} ms, ${r.bytes} B`);
         rows.push({ library: name, series: size, gzip, ...r });
       }
       if (peer.host) await peer.host.close();
@@ -101,34 +154,12 @@ async function scrape({ quick }) {
     }
   }
 
-  // Over HTTP: metricore's endpoint against prom-client served by node:http, same series.
   const http = [];
-  const metricore = await createPeer('metricore', `bench-scrape-http`);
-  fill(metricore, httpSize, values);
-  const { url } = await metricore.host.listen({ port: 0, host: '127.0.0.1' });
-  for (const encoding of ['identity', 'gzip']) {
-    const r = await overHttp(url, reps, encoding);
-    log(`http metricore ${httpSize} series ${encoding}: ${r.totalMs.median.toFixed(2)} ms, loop blocked ${r.blockedMs.median.toFixed(2)} ms`);
-    http.push({ library: 'metricore', series: httpSize, gzip: encoding === 'gzip', ...r });
+  for (const size of httpSizes) {
+    for (const library of HTTP_LIBRARIES) http.push(...(await overHttp(library, size, size >= 100_000 && !quick ? 3 : reps)));
   }
-  await metricore.host.close();
-
-  const prom = await createPeer('prom-client');
-  fill(prom, httpSize, values);
-  const server = createServer(async (req, res) => {
-    const body = await prom.register.metrics();
-    res.writeHead(200, { 'content-type': prom.register.contentType });
-    res.end(body);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const promUrl = `http://127.0.0.1:${server.address().port}/metrics`;
-  const r = await overHttp(promUrl, reps, 'identity');
-  log(`http prom-client ${httpSize} series: ${r.totalMs.median.toFixed(2)} ms, loop blocked ${r.blockedMs.median.toFixed(2)} ms`);
-  http.push({ library: 'prom-client', series: httpSize, gzip: false, ...r });
-  server.close();
-  client.kill();
-
-  return { sizes, reps, rows, http, httpSeries: httpSize };
+  client?.kill();
+  return { sizes, reps, rows, http, httpSizes, httpSeries: httpSizes[0] };
 }
 
 runScenario('scrape', scrape);

@@ -1,15 +1,22 @@
 /**
  * memory-child: one clean measurement of the bytes one series costs in one library.
  *
- * Run as `node --expose-gc memory-child.mjs <peer> <series>` in a fresh process. The baseline is
- * taken after the library is loaded, its family defined and one scrape rendered, so only the
- * series themselves (each with one observation, applied and scraped once) are in the delta.
- * Prints `{ heapBytes, rssBytes }` deltas as JSON on stdout.
+ * Run as `node --expose-gc memory-child.mjs <peer> <series> [--heap-kinds]` in a fresh process.
+ * The family is the issue's: a 20-bucket histogram with three labels (route, method, code). The
+ * baseline is taken after the library is loaded, its family defined and one scrape rendered, so
+ * only the series themselves (each with one observation, applied and scraped once) are in the
+ * delta. Prints JSON on stdout: deltas of resident memory, V8 heap used, V8 heap committed
+ * (`heapTotal`) and external memory; with `--heap-kinds`, instead of memory figures (a heap
+ * snapshot disturbs them), the JS heap's growth by kind of object (heap-breakdown.mjs).
  */
 import { createPeer } from './peers.mjs';
+import { diffKinds, heapByKind } from './heap-breakdown.mjs';
 
-const [name, countArg] = process.argv.slice(2);
+const [name, countArg, flag] = process.argv.slice(2);
 const count = Number(countArg);
+const heapKinds = flag === '--heap-kinds';
+
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
 
 // Native (napi) buffer finalizers run on a later turn, not inside gc(): yield between collections.
 async function settle() {
@@ -18,18 +25,32 @@ async function settle() {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const m = process.memoryUsage();
-  return { heap: m.heapUsed + m.external, rss: m.rss };
+  return m;
 }
 
 const peer = await createPeer(name, 'bench-memory');
-const h = peer.histogram('bench_memory_request_duration_seconds', ['route', 'code']);
+const h = peer.histogram('bench_memory_request_duration_seconds', ['route', 'method', 'code']);
 const record = peer.name === 'opentelemetry' ? (labels, v) => h.record(v, labels) : (labels, v) => h.observe(labels, v);
-record({ route: 'warm', code: '200' }, 0.1);
+record({ route: 'warm', method: 'GET', code: '200' }, 0.1);
 await peer.scrape(false);
-const before = await settle();
-for (let i = 0; i < count; i++) record({ route: `/api/v1/projects/${i}/builds`, code: String(200 + (i % 5)) }, 0.001 * (i % 1000));
+const before = heapKinds ? await settle().then(heapByKind) : await settle();
+for (let i = 0; i < count; i++) {
+  record({ route: `/api/v1/projects/${i >> 2}/builds`, method: METHODS[i & 3], code: String(200 + (i % 5)) }, 0.001 * (i % 1000));
+}
 peer.flush();
 await peer.scrape(false);
-const after = await settle();
-process.stdout.write(`${JSON.stringify({ heapBytes: after.heap - before.heap, rssBytes: after.rss - before.rss })}\n`);
+if (heapKinds) {
+  const after = await settle().then(heapByKind);
+  process.stdout.write(`${JSON.stringify({ kinds: diffKinds(before, after, count) })}\n`);
+} else {
+  const after = await settle();
+  process.stdout.write(
+    `${JSON.stringify({
+      rssBytes: after.rss - before.rss,
+      heapBytes: after.heapUsed - before.heapUsed,
+      heapTotalBytes: after.heapTotal - before.heapTotal,
+      externalBytes: after.external - before.external,
+    })}\n`,
+  );
+}
 process.exit(0);

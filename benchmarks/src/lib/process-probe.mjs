@@ -1,0 +1,62 @@
+/**
+ * process-probe: what one scrape costs the serving process, measured inside it.
+ *
+ * - worst block: the largest lateness of a 1 ms timer (`monitorEventLoopDelay` with a 1 ms
+ *   resolution records every interval of a libuv timer; lateness = interval - 1 ms). This is what
+ *   a request arriving during the scrape waits, unlike event-loop utilisation, which sums work.
+ * - busy: event-loop utilisation's active time over the window (kept for comparison).
+ * - peak resident: Linux's high-water mark `VmHWM`, reset at the start of the window by writing
+ *   `5` to /proc/self/clear_refs, so a peak between two timer ticks is not missed.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+
+function statusKiB(field) {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : undefined;
+}
+
+/** resetPeak: resets the resident high-water mark to the current level; false where the kernel does not allow it. */
+export function resetPeak() {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** startProbe: opens a measurement window; `stop()` closes it and returns its figures. */
+export function startProbe() {
+  const peakResettable = resetPeak();
+  const startRss = process.memoryUsage.rss();
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  const elu = performance.eventLoopUtilization();
+  delay.enable();
+  return {
+    stop() {
+      delay.disable();
+      const busy = performance.eventLoopUtilization(elu).active;
+      const rss = process.memoryUsage.rss();
+      const hwm = statusKiB('VmHWM');
+      return {
+        worstBlockMs: delay.count > 0 ? Math.max(0, delay.max / 1e6 - 1) : 0,
+        timerTicks: delay.count,
+        busyMs: busy,
+        startRssBytes: startRss,
+        endRssBytes: rss,
+        // Without a resettable high-water mark the peak is unknown (not the process's lifetime peak).
+        peakRssBytes: peakResettable && hwm !== undefined ? hwm : undefined,
+      };
+    },
+  };
+}
+
+/** settledRss: resident bytes after full collections, with turns of the loop between them (napi finalizers run on a later turn). */
+export async function settledRss() {
+  for (let i = 0; i < 4; i++) {
+    globalThis.gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return process.memoryUsage.rss();
+}

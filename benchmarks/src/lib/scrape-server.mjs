@@ -1,0 +1,52 @@
+/**
+ * scrape-server: one library's /metrics server with N series, in a process of its own, so each
+ * library's resident memory and event loop are measured alone.
+ *
+ * Run as `node --expose-gc scrape-server.mjs <library> <series>` with an IPC channel. It fills the
+ * scrape family, listens on 127.0.0.1:0 and answers `{ type: 'ready', url, baselineRssBytes }`.
+ * Then `start` opens a probe window (process-probe.mjs) and `stop` closes it, answering the
+ * window's figures plus the resident memory once collected (`settledRssBytes`).
+ * metricore serves with `host.listen()`; prom-client the way its README shows, `register.metrics()`
+ * in a node:http handler, gzipped with node:zlib's async `gzip` when the client accepts it.
+ */
+import { createServer } from 'node:http';
+import { promisify } from 'node:util';
+import { gzip as gzipCallback } from 'node:zlib';
+import { logUniformValues } from './inputs.mjs';
+import { createPeer } from './peers.mjs';
+import { settledRss, startProbe } from './process-probe.mjs';
+import { fillScrapeFamily } from './scrape-family.mjs';
+
+const gzip = promisify(gzipCallback);
+const [library, seriesArg] = process.argv.slice(2);
+const peer = await createPeer(library, `bench-scrape-http-${seriesArg}`);
+fillScrapeFamily(peer, Number(seriesArg), logUniformValues());
+
+let url;
+if (peer.host) {
+  ({ url } = await peer.host.listen({ port: 0, host: '127.0.0.1' }));
+} else {
+  const server = createServer(async (req, res) => {
+    const text = await peer.register.metrics();
+    const zipped = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
+    const body = zipped ? await gzip(text) : text;
+    res.writeHead(200, { 'content-type': peer.register.contentType, ...(zipped ? { 'content-encoding': 'gzip' } : {}) });
+    res.end(body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${server.address().port}/metrics`;
+}
+
+let probe;
+process.on('message', async (message) => {
+  if (message === 'start') {
+    probe = startProbe();
+    process.send({ type: 'started' });
+  } else if (message === 'stop') {
+    const figures = probe.stop();
+    process.send({ type: 'stopped', ...figures, settledRssBytes: await settledRss() });
+  } else if (message === 'exit') {
+    process.exit(0);
+  }
+});
+process.send({ type: 'ready', url, baselineRssBytes: await settledRss() });
