@@ -4,6 +4,7 @@
  * Ratios compare medians measured in the same run. "x faster than prom-client" is prom-client's
  * median over the row's; "x the floor" is the row's median over the plain typed-array floor's.
  */
+import { memorySection, scaleTargets, scrapeSection, threadsSection } from './report-scale.mjs';
 import { systemLine } from './system.mjs';
 
 const fmt = (n, digits = 1) => (n == null || Number.isNaN(n) ? '—' : n >= 100 ? n.toFixed(0) : n.toFixed(digits));
@@ -41,29 +42,8 @@ export function evaluateTargets(results) {
     const un = ns('unlabelled', 'prom-client') / ns('unlabelled', 'metricore');
     add('unlabelled observe', '≥ 10x prom-client', `${fmt(ns('unlabelled', 'metricore'))} ns, ${x(un)} prom-client`, un >= 10);
   }
-  const http = s.scrape?.http ?? [];
-  const mh = http.find((r) => r.library === 'metricore' && !r.gzip);
-  const ph = http.find((r) => r.library === 'prom-client');
-  if (mh && ph) {
-    const speed = ph.totalMs.median / mh.totalMs.median;
-    add(
-      `scrape over HTTP, ${s.scrape.httpSeries} series x 20 buckets`,
-      '≥ 25x faster than prom-client; event-loop block ≤ 1 ms',
-      `${fmt(mh.totalMs.median)} ms vs ${fmt(ph.totalMs.median)} ms = ${x(speed)}; loop blocked ${fmt(mh.blockedMs.median, 2)} ms`,
-      speed >= 25 && mh.blockedMs.median <= 1,
-    );
-  }
-  const mem = s.memory?.rows ?? [];
-  if (mem.length) {
-    const largest = Math.max(...mem.map((r) => r.series));
-    const m = mem.find((r) => r.library === 'metricore' && r.series === largest);
-    const worst = Math.max(m.heapBytesPerSeries.median, m.rssBytesPerSeries.median);
-    add(`memory per 20-bucket series (${largest} series)`, '≤ 256 B (heap and resident)', `heap ${fmt(m.heapBytesPerSeries.median, 0)} B, resident ${fmt(m.rssBytesPerSeries.median, 0)} B`, worst <= 256);
-  }
-  const thr = s.threads;
-  if (thr?.rows?.length === 2) {
-    add('2 worker_threads into one family', '≥ 1.7x one thread; totals exact', `${x(thr.speedup)} one thread; totals ${thr.rows.every((r) => r.exact) ? 'exact' : 'NOT exact'}`, thr.speedup >= 1.7 && thr.rows.every((r) => r.exact));
-  }
+  // Scrape, memory and threads (issue #16): lib/report-scale.mjs.
+  out.push(...scaleTargets(results));
   const uc = s.usercode?.rows ?? [];
   if (uc.length) {
     const flagged = usercodeFlags(s.usercode).filter((f) => f.library === 'metricore' && f.builds);
@@ -154,50 +134,6 @@ Plain \`for\` loops as a user writes them, from an ES module that \`import\`s th
 ${table(['form', 'library', 'ESM alone', 'CJS alone', 'ESM mixed', 'CJS mixed', 'x the floor', 'flags'], rows)}
 
 metricore totals scraped after each child: ${checks.length === 0 ? `all ${r.verified.length} exact` : `**${checks.length} of ${r.verified.length} NOT exact**`}.
-`;
-}
-
-function scrapeSection(r) {
-  const rows = r.rows.map((row) => {
-    const prom = r.rows.find((p) => p.library === 'prom-client' && p.series === row.series && p.gzip === row.gzip);
-    return [row.series.toLocaleString('en'), row.library === 'metricore' ? '**metricore**' : row.library, row.gzip ? 'gzip' : 'plain', fmt(row.totalMs.median, 2), range(row.totalMs, 2), fmt(row.blockedMs.median, 2), bytes(row.bytes), x(prom.totalMs.median / row.totalMs.median)];
-  });
-  const prom = r.http.find((p) => p.library === 'prom-client');
-  const http = r.http.map((row) => [row.series.toLocaleString('en'), row.library === 'metricore' ? '**metricore** (`host.listen`)' : `${row.library} (node:http)`, row.gzip ? 'gzip' : 'plain', fmt(row.totalMs.median, 2), range(row.totalMs, 2), fmt(row.blockedMs.median, 2), bytes(row.bytes), x(prom.totalMs.median / row.totalMs.median)]);
-  return `## Scrape (ms per scrape, ${r.reps} repetitions after a warm-up)
-
-One histogram family with two labels, N series, four observations each. "total" is the scrape call (metricore: \`host.render()\`; prom-client and forks: \`register.metrics()\`, then \`zlib.gzip\` for gzip; OpenTelemetry: \`reader.collect()\` + \`PrometheusSerializer\`). "loop blocked" is the event-loop busy time during the scrape (event-loop utilisation), an upper bound on the longest block.
-
-${table(['series', 'library', 'body', 'total median ms', 'min–max', 'loop blocked ms', 'body bytes', 'x faster than prom-client'], rows)}
-
-### Over HTTP
-
-The client runs in a separate low-priority process; "loop blocked" is the server process's event-loop busy time per request.
-
-${table(['series', 'server', 'body', 'total median ms', 'min–max', 'loop blocked ms', 'bytes on the wire', 'x faster than prom-client'], http)}
-`;
-}
-
-function memorySection(r) {
-  const rows = r.rows.map((row) => {
-    const prom = r.rows.find((p) => p.library === 'prom-client' && p.series === row.series);
-    return [row.series.toLocaleString('en'), row.library === 'metricore' ? '**metricore**' : row.library, fmt(row.heapBytesPerSeries.median, 0), range(row.heapBytesPerSeries, 0), fmt(row.rssBytesPerSeries.median, 0), range(row.rssBytesPerSeries, 0), x(prom.rssBytesPerSeries.median / row.rssBytesPerSeries.median)];
-  });
-  return `## Memory (bytes per 20-bucket series)
-
-Each measurement in a fresh child process (${r.reps} per row): the delta after creating N series (one observation each, applied, scraped once, then collected) over a baseline taken with the library loaded and its family defined. Heap = V8 heap used + external; resident = RSS (the only one that sees native memory).
-
-${table(['series', 'library', 'heap B/series', 'min–max', 'resident B/series', 'min–max', 'x less resident than prom-client'], rows)}
-`;
-}
-
-function threadsSection(r) {
-  const rows = r.rows.map((row) => [row.threads, fmt(row.opsPerSecond.median / 1e6, 2), `${fmt(row.opsPerSecond.min / 1e6, 2)}–${fmt(row.opsPerSecond.max / 1e6, 2)}`, fmt(row.nsPerOpPerThread.median), `${row.scrapedCount}/${row.expectedCount}`, row.exact ? 'yes' : '**no**']);
-  return `## Threads (metricore only: prom-client's metrics live in one thread's heap)
-
-Each worker_thread defines the same family in the same registry and records ${r.opsPerThread.toLocaleString('en')} observations into one shared series per repetition (${r.reps} timed after a warm-up). Speed-up of 2 threads over 1: **${x(r.speedup)}**.
-
-${table(['threads', 'M observations/s (median)', 'min–max', 'ns per observation per thread', 'scraped _count / recorded', 'totals exact'], rows)}
 `;
 }
 

@@ -30,7 +30,8 @@ if (peer.host) {
     const text = await peer.register.metrics();
     const zipped = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
     const body = zipped ? await gzip(text) : text;
-    res.writeHead(200, { 'content-type': peer.register.contentType, ...(zipped ? { 'content-encoding': 'gzip' } : {}) });
+    const length = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    res.writeHead(200, { 'content-type': peer.register.contentType, 'content-length': length, ...(zipped ? { 'content-encoding': 'gzip' } : {}) });
     res.end(body);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,0 +1,148 @@
+/**
+ * report-scale: the report's sections and target verdicts for the scale scenarios (issue #16):
+ * scrape (in process and over HTTP), memory per series with its breakdown, and thread scaling.
+ */
+
+const fmt = (n, digits = 1) => (n == null || Number.isNaN(n) ? '—' : n >= 100 ? n.toFixed(0) : n.toFixed(digits));
+const x = (n) => (n == null || Number.isNaN(n) ? '—' : `${n >= 10 ? n.toFixed(0) : n.toFixed(2)}x`);
+const range = (s, d = 1) => (s ? `${fmt(s.min, d)}–${fmt(s.max, d)}` : '—');
+const bytes = (n) => (n == null ? '—' : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`);
+const mib = (n) => (n == null ? '—' : `${(n / 2 ** 20).toFixed(1)} MiB`);
+const lib = (name) => (name === 'metricore' ? '**metricore**' : name);
+
+function table(head, rows) {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** AFTER_SCRAPE_SLACK_BYTES: how far above its pre-scrape level resident memory may stay and count as "back to baseline". */
+export const AFTER_SCRAPE_SLACK_BYTES = 16 * 2 ** 20;
+
+/** scaleTargets: the verdicts of the scrape, memory and threads targets (same shape as report.mjs's). */
+export function scaleTargets(results) {
+  const s = results.scenarios;
+  const out = [];
+  const add = (figure, target, measured, met) => out.push({ figure, target, measured, met });
+  const http = s.scrape?.http ?? [];
+  // Results of the earlier shape (no timer-lateness probe) have no worst-block figure to judge.
+  const row = (library, series, gzip) => http.find((r) => r.library === library && r.series === series && r.gzip === gzip && r.worstBlockMs);
+  for (const series of [...new Set(http.map((r) => r.series))].sort((a, b) => a - b)) {
+    const big = series >= 100_000;
+    const blockLimit = big ? 5 : 1;
+    const speedTarget = big ? 20 : 25;
+    for (const gzip of [false, true]) {
+      const m = row('metricore', series, gzip);
+      const p = row('prom-client', series, gzip);
+      if (!m) continue;
+      const speed = p ? p.totalMs.median / m.totalMs.median : null;
+      add(
+        `scrape over HTTP, ${series.toLocaleString('en')} series x 20 buckets, ${gzip ? 'gzip' : 'plain'}`,
+        `worst event-loop block ≤ ${blockLimit} ms; ≥ ${speedTarget}x faster than prom-client`,
+        `worst block ${fmt(m.worstBlockMs.median, 2)} ms (max ${fmt(m.worstBlockMs.max, 2)}); ${fmt(m.totalMs.median)} ms vs prom-client ${fmt(p?.totalMs.median)} ms = ${x(speed)}`,
+        m.worstBlockMs.median <= blockLimit && speed !== null && speed >= speedTarget,
+      );
+      if (big && m.peakGrowthBytes) {
+        const peakOk = m.peakGrowthBytes.median <= 2 * m.plainBytes;
+        const afterOk = m.afterGrowthBytes.median <= AFTER_SCRAPE_SLACK_BYTES;
+        add(
+          `resident memory of a ${series.toLocaleString('en')}-series scrape, ${gzip ? 'gzip' : 'plain'}`,
+          `peak ≤ 2x the body (${bytes(m.plainBytes)}) above the pre-scrape level; after, within ${mib(AFTER_SCRAPE_SLACK_BYTES)} of the level before the first scrape`,
+          `peak +${mib(m.peakGrowthBytes.median)}; after +${mib(m.afterGrowthBytes.median)}`,
+          peakOk && afterOk,
+        );
+      }
+    }
+  }
+  const mem = s.memory?.rows ?? [];
+  if (mem.length) {
+    const largest = Math.max(...mem.map((r) => r.series));
+    const m = mem.find((r) => r.library === 'metricore' && r.series === largest);
+    const p = mem.find((r) => r.library === 'prom-client' && r.series === largest);
+    add(
+      `memory per ${m.labels ?? 2}-label 20-bucket series (${largest.toLocaleString('en')} series)`,
+      '≤ 400 B resident (moonshot 256 B)',
+      `resident ${fmt(m.rssBytesPerSeries.median, 0)} B (JS heap ${fmt(m.heapBytesPerSeries.median, 0)} B); prom-client ${fmt(p?.rssBytesPerSeries.median, 0)} B`,
+      m.rssBytesPerSeries.median <= 400,
+    );
+  }
+  const thr = s.threads;
+  if (thr?.rows?.length === 2) {
+    const exact = thr.rows.every((r) => r.exact);
+    add('2 worker_threads into one family', '≥ 1.8x one thread; totals exact', `${x(thr.speedup)} one thread; totals ${exact ? 'exact' : 'NOT exact'}`, thr.speedup >= 1.8 && exact);
+  }
+  return out;
+}
+
+/** scrapeSection: in-process scrape timings, then the over-HTTP table. */
+export function scrapeSection(r) {
+  const rows = r.rows.map((row) => {
+    const prom = r.rows.find((p) => p.library === 'prom-client' && p.series === row.series && p.gzip === row.gzip);
+    return [row.series.toLocaleString('en'), lib(row.library), row.gzip ? 'gzip' : 'plain', fmt(row.totalMs.median, 2), range(row.totalMs, 2), fmt(row.blockedMs.median, 2), bytes(row.bytes), x(prom.totalMs.median / row.totalMs.median)];
+  });
+  const http = r.http.map((row) => {
+    const prom = r.http.find((p) => p.library === 'prom-client' && p.series === row.series && p.gzip === row.gzip);
+    return [
+      row.series.toLocaleString('en'),
+      row.library === 'metricore' ? '**metricore** (`host.listen`)' : `${row.library} (node:http)`,
+      row.gzip ? 'gzip' : 'plain',
+      fmt(row.totalMs.median),
+      range(row.totalMs),
+      x(prom ? prom.totalMs.median / row.totalMs.median : null),
+      row.worstBlockMs ? `${fmt(row.worstBlockMs.median, 2)} (max ${fmt(row.worstBlockMs.max, 2)})` : '—',
+      fmt(row.blockedMs.median),
+      row.peakGrowthBytes ? `+${mib(row.peakGrowthBytes.median)}` : '—',
+      row.afterGrowthBytes ? `+${mib(row.afterGrowthBytes.median)}` : '—',
+      bytes(row.bytes),
+    ];
+  });
+  return `## Scrape
+
+### In process (ms per scrape, ${r.reps} repetitions after a warm-up)
+
+One histogram family with two labels, N series, four observations each. "total" is the scrape call (metricore: \`host.render()\`; prom-client and forks: \`register.metrics()\`, then \`zlib.gzip\` for gzip; OpenTelemetry: \`reader.collect()\` + \`PrometheusSerializer\`). "loop busy" is the event-loop busy time during the call (event-loop utilisation): work done on the JS thread, not the longest block.
+
+${table(['series', 'library', 'body', 'total median ms', 'min–max', 'loop busy ms', 'body bytes', 'x faster than prom-client'], rows)}
+
+### Over HTTP
+
+Each server runs in a process of its own with the same family (metricore: \`host.listen()\`; prom-client: \`register.metrics()\` in a node:http handler, gzipped with node:zlib's async \`gzip\`), fetched by a client in another process at the lowest CPU priority; one warm-up request, then the median of the repetitions (100k series: 3). "worst block" is the largest lateness of a 1 ms timer in the server during the request (\`monitorEventLoopDelay\`, resolution 1 ms) — what another request waits at worst; on a shared 2-core machine it also catches the server being descheduled. "busy" is the server's event-loop busy time. "peak" is the server's resident high-water mark (\`VmHWM\`, reset at the start of each request) above its level at the start; "after" is its resident memory after the request, once collected, above its level before the first scrape.
+
+${table(['series', 'server', 'body', 'total median ms', 'min–max', 'x faster than prom-client', 'worst block ms (median, max)', 'busy ms', 'peak resident', 'after', 'bytes on the wire'], http)}
+`;
+}
+
+/** memorySection: bytes per series with the resident/heap breakdown, then the JS heap by kind of object. */
+export function memorySection(r) {
+  const rows = r.rows.map((row) => {
+    const prom = r.rows.find((p) => p.library === 'prom-client' && p.series === row.series);
+    return [
+      row.series.toLocaleString('en'),
+      lib(row.library),
+      fmt(row.rssBytesPerSeries.median, 0),
+      range(row.rssBytesPerSeries, 0),
+      fmt(row.heapBytesPerSeries.median, 0),
+      row.heapCommittedBytesPerSeries ? fmt(row.heapCommittedBytesPerSeries.median, 0) : '—',
+      row.restBytesPerSeries ? fmt(row.restBytesPerSeries.median, 0) : '—',
+      x(prom.rssBytesPerSeries.median / row.rssBytesPerSeries.median),
+    ];
+  });
+  const kinds = (r.heapKinds ?? [])
+    .map((h) => `**${h.library}**, ${h.series.toLocaleString('en')} series:\n\n${table(['JS object kind', 'bytes per series', 'objects per series'], h.kinds.map((k) => [k.kind, fmt(k.bytesPerSeries, 0), k.countPerSeries == null ? '—' : fmt(k.countPerSeries, 2)]))}`)
+    .join('\n\n');
+  return `## Memory (bytes per 20-bucket series)
+
+Each measurement in a fresh child process (${r.reps} per row): the delta after creating N series of a ${r.rows[0]?.labels ?? 2}-label family (one observation each, applied, scraped once, then collected) over a baseline taken with the library loaded, its family defined and one scrape rendered. Series caps are raised above N. "resident" is RSS, the only figure that sees native memory; "JS heap used" is V8's live heap; "V8 committed" is V8's heap size (live objects plus free space V8 keeps); "rest" is resident minus V8 committed: native allocations (metricore's core), the allocator's overhead and ArrayBuffers. Committed heap grows in large steps, so at 1k-10k series "rest" can be negative.
+
+${table(['series', 'library', 'resident B/series', 'min–max', 'JS heap used B/series', 'V8 committed B/series', 'rest B/series', 'x less resident than prom-client'], rows)}
+${kinds ? `\n### What the JS heap holds per series\n\nFrom V8 heap snapshots before and after creating the series (one extra child per library): the growth by kind of object, per series.\n\n${kinds}\n` : ''}`;
+}
+
+/** threadsSection: 1 and 2 worker_threads recording into one shared series. */
+export function threadsSection(r) {
+  const rows = r.rows.map((row) => [row.threads, fmt(row.opsPerSecond.median / 1e6, 2), `${fmt(row.opsPerSecond.min / 1e6, 2)}–${fmt(row.opsPerSecond.max / 1e6, 2)}`, fmt(row.nsPerOpPerThread.median), `${row.scrapedCount}/${row.expectedCount}`, row.exact ? 'yes' : '**no**']);
+  return `## Threads (metricore only: prom-client's metrics live in one thread's heap)
+
+Each worker_thread defines the same family in the same registry and records ${r.opsPerThread.toLocaleString('en')} observations into one shared series per repetition (${r.reps} timed after a warm-up). Speed-up of 2 threads over 1: **${x(r.speedup)}**.
+
+${table(['threads', 'M observations/s (median)', 'min–max', 'ns per observation per thread', 'scraped _count / recorded', 'totals exact'], rows)}
+`;
+}
