@@ -35,6 +35,7 @@ let sdServer: Server;
 let sdUrl: string;
 const workers: Worker[] = [];
 let prometheus: ChildProcess | undefined;
+let promApi: string | undefined;
 let promDir: string | undefined;
 
 async function freePort(): Promise<number> {
@@ -179,7 +180,7 @@ describe('two worker processes', () => {
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     prometheus.stderr!.on('data', (c) => log.push(String(c)));
-    const api = `http://127.0.0.1:${port}/api/v1`;
+    const api = (promApi = `http://127.0.0.1:${port}/api/v1`);
     const query = async (q: string) => {
       const res = await fetch(`${api}/query?query=${encodeURIComponent(q)}`).catch(() => undefined);
       if (res?.status !== 200) return undefined;
@@ -210,6 +211,16 @@ describe('two worker processes', () => {
       return l.length === 1 ? l : undefined;
     }, 'worker-b to leave the list');
     expect(list[0].labels.worker).toBe('worker-a');
+    // A running Prometheus follows: its next refresh of the list drops worker-b's target.
+    if (prometheus !== undefined && prometheus.exitCode === null) {
+      const active = await waitFor(async () => {
+        const res = await fetch(`${promApi}/targets?state=active`).catch(() => undefined);
+        if (res?.status !== 200) return undefined;
+        const targets = ((await res.json()) as { data: { activeTargets: Array<{ labels: Record<string, string> }> } }).data.activeTargets;
+        return targets.length === 1 ? targets : undefined;
+      }, 'Prometheus to drop worker-b');
+      expect(active[0].labels.worker).toBe('worker-a');
+    }
     // The other keeps announcing, so it stays past several timeouts.
     const after = performance.now();
     await waitFor(() => (performance.now() - after > 2 * TIMEOUT_MS ? true : undefined), 'two timeouts to pass');
