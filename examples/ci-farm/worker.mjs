@@ -1,5 +1,6 @@
 // A build worker (a worker_thread here; a separate machine in production): takes builds, moves
-// artifacts, and records into the same families as the server through the shared registry.
+// artifacts, records its slots and transfers through the shared registry, and reports each build's
+// outcome back to the server.
 import { parentPort, workerData } from 'node:worker_threads';
 import { MetricsHost } from '@metricore/framework';
 import { defineFarmMetrics, LABEL_POLICY, REGISTRY, random } from './farm-metrics.mjs';
@@ -18,7 +19,6 @@ parentPort.on('message', (build) => {
   }
   busy++;
   m.slotsBusy.set({ worker: name }, busy);
-  m.queueWait.observe(build.waitedSeconds);
   // Demo time runs 100x faster than real time.
   const seconds = 5 + rnd() * 900;
   setTimeout(() => {
@@ -26,12 +26,10 @@ parentPort.on('message', (build) => {
     const bytes = Math.floor(1e6 + rnd() * 50e6);
     m.transferBytes.inc({ org: build.org, cache, direction: 'upload' }, bytes);
     m.transfers.inc({ cache, direction: 'upload', outcome: rnd() < 0.98 ? 'ok' : 'error' });
-    m.cacheStoredBytes.inc({ cache }, bytes);
-    const status = rnd() < 0.9 ? 'succeeded' : 'failed';
-    m.buildSeconds.observe({ org: build.org, project: build.project, system: 'x86_64-linux' }, seconds);
-    m.builds.inc({ org: build.org, project: build.project, status });
+    const status = rnd() < 0.9 ? 'completed' : 'failed_permanent';
     busy--;
     m.slotsBusy.set({ worker: name }, busy);
-    parentPort.postMessage({ done: build.id });
+    // The server records the outcome (plugin-builds' events), as the CI server does when a worker reports.
+    parentPort.postMessage({ done: build.id, status, seconds, cache, bytes });
   }, seconds * 10);
 });

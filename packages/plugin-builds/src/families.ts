@@ -133,10 +133,10 @@ export class Families {
     return this.gauge('cache_nar_requests_per_second', 'NAR requests per second served by each cache over the last `window` (from cache_metric).', ['cache', 'window']);
   }
   get cacheStoredBytes() {
-    return this.gauge('cache_stored_bytes', 'Bytes stored in each binary cache.', ['cache'], 'bytes');
+    return this.gauge('cache_size_bytes', 'Bytes stored in each binary cache now (the counter cache_stored_bytes_total counts additions).', ['cache'], 'bytes');
   }
   get cacheStoredPackages() {
-    return this.gauge('cache_stored_packages', 'Packages (NARs) stored in each binary cache.', ['cache']);
+    return this.gauge('cache_packages', 'Packages (NARs) stored in each binary cache now.', ['cache']);
   }
   get cacheGrowthRate() {
     return this.gauge('cache_storage_growth_bytes_per_second', 'Bytes per second added to each cache over the last hour.', ['cache']);

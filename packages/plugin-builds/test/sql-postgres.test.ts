@@ -46,7 +46,7 @@ describe('SQL source on a real PostgreSQL server', () => {
     try {
       const { url } = await host.listen({ port: 0 });
       const s = await scrapeUrl(url);
-      expect(s.seriesCount('cache_stored_bytes')).toBe(0);
+      expect(s.seriesCount('cache_size_bytes')).toBe(0);
       expect(s.value('builds_sql_query_errors_total', { query: 'cacheStorage', reason: 'timeout' })).toBe(1);
       expect(s.value('builds_total', { org: 'org1', project: 'nixpkgs', status: 'completed' })).toBe(5);
       // The server cancelled it (no connection is left busy in pg_sleep).
@@ -73,7 +73,7 @@ describe('SQL source on a real PostgreSQL server', () => {
       await cluster.stop();
       const down = await scrapeUrl(url); // throws unless the answer is 200 and parses
       expect(down.seriesCount('builds_total')).toBe(0);
-      expect(down.seriesCount('cache_stored_bytes')).toBe(0);
+      expect(down.seriesCount('cache_size_bytes')).toBe(0);
       expect(down.value('builds_sql_query_errors_total', { query: 'builds', reason: 'error' })).toBe(1);
       expect(down.value('builds_sql_query_errors_total', { query: 'cacheRates', reason: 'error' })).toBe(1);
       // The event-fed families and the host's own are still there.
@@ -88,7 +88,7 @@ describe('SQL source on a real PostgreSQL server', () => {
       const deadline = Date.now() + 30_000;
       while (up.value('builds_total', labels) === undefined && Date.now() < deadline) up = await scrapeUrl(url);
       expect(up.value('builds_total', labels)).toBe(5);
-      expect(up.value('cache_stored_bytes', { cache: 'main' })).toBe(8200);
+      expect(up.value('cache_size_bytes', { cache: 'main' })).toBe(8200);
       expect(up.value('builds_sql_query_errors_total', { query: 'builds', reason: 'error' })).toBeGreaterThanOrEqual(2);
       expect(warnings.some((w) => w.includes('"builds" works again'))).toBe(true);
     } finally {

@@ -59,10 +59,10 @@ export function sqlSuite(name: string, target: () => SqlTarget | undefined): voi
       expect(s.value('gradient_cache_nar_bytes_sent_per_second', { cache: 'main', window: '5m' })).toBe(120);
       expect(s.value('gradient_cache_nar_requests_per_second', { cache: 'main', window: '5m' })).toBe(0.03);
       expect(s.value('gradient_cache_nar_bytes_sent_per_second', { cache: 'nixpkgs', window: '5m' })).toBe(0);
-      expect(s.value('gradient_cache_stored_bytes', { cache: 'main' })).toBe(8200);
-      expect(s.value('gradient_cache_stored_packages', { cache: 'main' })).toBe(2);
+      expect(s.value('gradient_cache_size_bytes', { cache: 'main' })).toBe(8200);
+      expect(s.value('gradient_cache_packages', { cache: 'main' })).toBe(2);
       expect(s.value('gradient_cache_storage_growth_bytes_per_second', { cache: 'main' })).toBe(2);
-      expect(s.value('gradient_cache_stored_packages', { cache: 'nixpkgs' })).toBe(1);
+      expect(s.value('gradient_cache_packages', { cache: 'nixpkgs' })).toBe(1);
       expect(s.value('gradient_builds_sql_query_errors_total', { query: 'builds', reason: 'error' })).toBe(0);
       expect(s.seriesCount('metricore_plugin_errors_total')).toBe(0);
     });
@@ -98,7 +98,7 @@ export function sqlSuite(name: string, target: () => SqlTarget | undefined): voi
       expect(s.seriesCount('gradient_cache_nar_bytes_sent_total')).toBe(0);
       expect(s.seriesCount('gradient_cache_nar_requests_total')).toBe(0);
       expect(s.value('gradient_builds_total', { org: 'org1', project: 'nixpkgs', status: 'completed' })).toBe(5);
-      expect(s.value('gradient_cache_stored_bytes', { cache: 'main' })).toBe(8200);
+      expect(s.value('gradient_cache_size_bytes', { cache: 'main' })).toBe(8200);
       expect(s.value('gradient_builds_sql_query_errors_total', { query: 'cacheTraffic', reason: 'error' })).toBe(4);
       expect(s.value('gradient_builds_sql_query_errors_total', { query: 'builds', reason: 'error' })).toBe(0);
       expect(warnings.filter((w) => w.includes('"cacheTraffic" failed'))).toHaveLength(1);
@@ -149,8 +149,8 @@ export function sqlSuite(name: string, target: () => SqlTarget | undefined): voi
       expect(s.value('gradient_builds_in_state', { org: '__other__', status: 'queued' })).toBe(1);
       expect(s.value('gradient_evaluations_total', { org: 'org1', status: 'completed' })).toBe(2);
       expect(s.value('gradient_evaluations_total', { org: '__other__', status: 'completed' })).toBe(1);
-      expect(s.value('gradient_cache_stored_bytes', { cache: '__other__' })).toBe(500);
-      expect(s.seriesCount('gradient_cache_stored_bytes')).toBe(2);
+      expect(s.value('gradient_cache_size_bytes', { cache: '__other__' })).toBe(500);
+      expect(s.seriesCount('gradient_cache_size_bytes')).toBe(2);
     });
   });
 }
