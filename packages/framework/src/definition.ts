@@ -1,7 +1,7 @@
 /**
  * definition: the shape of a metric definition and its checks, run before the core sees it.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { errors } from './errors.js';
 import { parseOptions } from './options.js';
 import { DEFAULT_MAX_SERIES, parseDuration, parseLabelPolicy, parseMaxSeries, type Duration, type LabelPolicy } from './policy.js';
@@ -55,20 +55,18 @@ export function isValidLabelName(name: unknown): name is string {
   return typeof name === 'string' && LABEL_NAME.test(name) && !name.startsWith('__');
 }
 
-const definitionSchema = z
-  .object({
-    name: z.string(),
-    help: z.string().min(1),
-    labelNames: z.array(z.string()).optional(),
-    // Not z.number(): it rejects NaN and ±Infinity, which get the buckets error (RangeError) below.
-    buckets: z.array(z.custom<number>((v) => typeof v === 'number', 'expected a number')).optional(),
-    unit: z.string().min(1).optional(),
-    labelPolicy: z.unknown().optional(),
-    maxSeries: z.unknown().optional(),
-    ttl: z.unknown().optional(),
-    ttlMs: z.unknown().optional(),
-  })
-  .passthrough();
+const definitionSchema = z.looseObject({
+  name: z.string(),
+  help: z.string().check(z.minLength(1)),
+  labelNames: z.optional(z.array(z.string())),
+  // Not z.number(): it rejects NaN and ±Infinity, which get the buckets error (RangeError) below.
+  buckets: z.optional(z.array(z.custom<number>((v) => typeof v === 'number', 'expected a number'))),
+  unit: z.optional(z.string().check(z.minLength(1))),
+  labelPolicy: z.optional(z.unknown()),
+  maxSeries: z.optional(z.unknown()),
+  ttl: z.optional(z.unknown()),
+  ttlMs: z.optional(z.unknown()),
+});
 
 /** normalizeDefinition: validates a user definition and fills defaults. Throws a coded TypeError/RangeError. */
 export function normalizeDefinition(kind: MetricKind, input: MetricDefinition): FullDefinition {

@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { CONTENT_TYPES, negotiate } from './exposition.js';
 import type { ExpositionFormat, ListenInfo } from './hooks.js';
 
@@ -21,14 +21,12 @@ export interface EndpointOptions {
   renderTimeoutMs?: number;
 }
 
-export const endpointOptionsSchema = z
-  .object({
-    path: z.string().startsWith('/').optional(),
-    token: z.string().min(1).optional(),
-    maxConcurrentScrapes: z.number().int().min(1).optional(),
-    renderTimeoutMs: z.number().int().min(1).optional(),
-  })
-  .strict();
+export const endpointOptionsSchema = z.strictObject({
+  path: z.optional(z.string().check(z.startsWith('/'))),
+  token: z.optional(z.string().check(z.minLength(1))),
+  maxConcurrentScrapes: z.optional(z.number().check(z.int(), z.minimum(1))),
+  renderTimeoutMs: z.optional(z.number().check(z.int(), z.minimum(1))),
+});
 
 /** Renderer: what the endpoint needs from the host. */
 export interface Renderer {

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { Counter } from './counter.js';
 import { normalizeDefinition, type MetricDefinition, type MetricKind, type FullDefinition } from './definition.js';
 import { createEndpoint, listen, type EndpointOptions, endpointOptionsSchema } from './endpoint.js';
@@ -45,17 +45,15 @@ export interface MetricsHostOptions {
   labelPolicy?: LabelPolicy;
 }
 
-const hostOptionsSchema = z
-  .object({
-    plugins: z.array(z.any()).optional(),
-    registry: z.string().min(1).optional(),
-    flushIntervalMs: z.number().int().min(1).max(60_000).optional(),
-    collectTimeoutMs: z.number().int().min(1).optional(),
-    endpoint: endpointOptionsSchema.optional(),
-    labelPolicy: z.unknown().optional(),
-    logger: z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).warn === 'function', 'expected an object with a warn(message) method').optional(),
-  })
-  .strict();
+const hostOptionsSchema = z.strictObject({
+  plugins: z.optional(z.array(z.any())),
+  registry: z.optional(z.string().check(z.minLength(1))),
+  flushIntervalMs: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(60_000))),
+  collectTimeoutMs: z.optional(z.number().check(z.int(), z.minimum(1))),
+  endpoint: z.optional(endpointOptionsSchema),
+  labelPolicy: z.optional(z.unknown()),
+  logger: z.optional(z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).warn === 'function', 'expected an object with a warn(message) method')),
+});
 
 /** MetricsOptions: what `host.metrics()` and `host.render()` take. */
 export interface MetricsOptions {

@@ -4,7 +4,7 @@
  * how to choose.
  */
 import ms from 'ms';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { errors } from './errors.js';
 import { parseOptions } from './options.js';
 
@@ -35,17 +35,15 @@ export type Duration = number | string;
 /** DEFAULT_MAX_SERIES: series per family before new label sets fold into the overflow series. */
 export const DEFAULT_MAX_SERIES = 10_000;
 
-const ruleSchema = z
-  .object({
-    allow: z.array(z.string()).optional(),
-    topN: z.number().int().positive().optional(),
-    drop: z.boolean().optional(),
-    maxLength: z.number().int().positive().optional(),
-    hysteresis: z.number().min(0).max(10).optional(),
-    weight: z.enum(['samples', 'value']).optional(),
-    rerankIntervalMs: z.number().int().min(0).optional(),
-  })
-  .strict();
+const ruleSchema = z.strictObject({
+  allow: z.optional(z.array(z.string())),
+  topN: z.optional(z.number().check(z.int(), z.positive())),
+  drop: z.optional(z.boolean()),
+  maxLength: z.optional(z.number().check(z.int(), z.positive())),
+  hysteresis: z.optional(z.number().check(z.minimum(0), z.maximum(10))),
+  weight: z.optional(z.enum(['samples', 'value'])),
+  rerankIntervalMs: z.optional(z.number().check(z.int(), z.minimum(0))),
+});
 
 /** parseLabelRule: validates one label's rule; errors name the label and the option. */
 export function parseLabelRule(label: string, rule: unknown, where: string): LabelRule {

@@ -1,8 +1,10 @@
 /**
  * options: the plugin's options, validated with zod through the framework's `parseOptions`, so a
- * bad option throws `METRICORE_INVALID_OPTION` naming the option and the value.
+ * bad option throws `METRICORE_INVALID_OPTION` naming the option and the value. `zod/mini`,
+ * bundled and tree-shaken by the build: importing the whole zod package retains 3 MiB of heap,
+ * these schemas about 0.2 MiB (issue #17).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** SEMCONV_DURATION_BUCKETS: the OpenTelemetry HTTP semantic-convention bounds for request duration, in seconds. */
 export const SEMCONV_DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -12,27 +14,28 @@ export const SEMCONV_DURATION_BUCKETS: readonly number[] = Object.freeze([
 /** DEFAULT_SIZE_BUCKETS: bounds of the body-size histograms, in bytes (100 B to 100 MB, by 10x). */
 export const DEFAULT_SIZE_BUCKETS: readonly number[] = Object.freeze([100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000]);
 
+// zod 4 numbers are finite already (NaN and ±Infinity are rejected).
 const buckets = z
-  .array(z.number().finite().positive())
-  .min(1)
-  .refine((b) => b.every((v, i) => i === 0 || v > b[i - 1]), 'buckets must be strictly increasing');
+  .array(z.number().check(z.positive()))
+  .check(
+    z.minLength(1),
+    z.refine((b) => b.every((v, i) => i === 0 || v > b[i - 1]), 'buckets must be strictly increasing'),
+  );
 
-export const optionsSchema = z
-  .object({
-    naming: z.enum(['semconv', 'prom-client']).default('semconv'),
-    prefix: z
-      .string()
-      .regex(/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/, 'prefix must be empty or a valid metric-name start, e.g. "gradient_"')
-      .default(''),
-    buckets: buckets.default([...SEMCONV_DURATION_BUCKETS]),
-    statusClasses: z.boolean().default(false),
-    ignoreRoutes: z.array(z.string().min(1)).default(['/metrics']),
-    activeRequests: z.boolean().default(true),
-    bodySizes: z.boolean().default(false),
-    sizeBuckets: buckets.default([...DEFAULT_SIZE_BUCKETS]),
-    maxRoutes: z.number().int().min(1).default(1000),
-  })
-  .strict();
+export const optionsSchema = z.strictObject({
+  naming: z._default(z.enum(['semconv', 'prom-client']), 'semconv'),
+  prefix: z._default(
+    z.string().check(z.regex(/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/, 'prefix must be empty or a valid metric-name start, e.g. "gradient_"')),
+    '',
+  ),
+  buckets: z._default(buckets, () => [...SEMCONV_DURATION_BUCKETS]),
+  statusClasses: z._default(z.boolean(), false),
+  ignoreRoutes: z._default(z.array(z.string().check(z.minLength(1))), () => ['/metrics']),
+  activeRequests: z._default(z.boolean(), true),
+  bodySizes: z._default(z.boolean(), false),
+  sizeBuckets: z._default(buckets, () => [...DEFAULT_SIZE_BUCKETS]),
+  maxRoutes: z._default(z.number().check(z.int(), z.minimum(1)), 1000),
+});
 
 /** HttpMetricsOptions: what `httpMetrics()` takes; every option is optional (docs/plugins/http.md has the table). */
 export interface HttpMetricsOptions {

@@ -1,10 +1,11 @@
 /**
  * options: the plugin's options, validated with zod through the framework's `parseOptions`, and
- * the defaults that depend on the thread the plugin is loaded in.
+ * the defaults that depend on the thread the plugin is loaded in. `zod/mini`, bundled and
+ * tree-shaken by the build: the zod package would retain 3 MiB of heap (issue #17).
  */
 import { isMainThread, threadId } from 'node:worker_threads';
 import { parseOptions } from '@metricore/framework';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 /** PLUGIN_NAME: the plugin's name and every tap's name. */
 export const PLUGIN_NAME = '@metricore/plugin-process';
@@ -23,33 +24,39 @@ export const DEFAULT_GC_DURATION_BUCKETS: readonly number[] = [0.001, 0.01, 0.1,
 /** DEFAULT_EVENT_LOOP_BUCKETS: event-loop delay bounds in seconds, from timer jitter to a blocked loop. */
 export const DEFAULT_EVENT_LOOP_BUCKETS: readonly number[] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-const metricPrefix = z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'must be a valid metric-name start ([a-zA-Z_:][a-zA-Z0-9_:]*)');
+const metricPrefix = z.string().check(z.regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'must be a valid metric-name start ([a-zA-Z_:][a-zA-Z0-9_:]*)'));
 const labelName = z
   .string()
-  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)')
-  .refine((n) => !n.startsWith('__'), 'must not start with "__" (reserved)');
+  .check(
+    z.regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'must be a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)'),
+    z.refine((n) => !n.startsWith('__'), 'must not start with "__" (reserved)'),
+  );
+// zod 4 numbers are finite already (NaN and ±Infinity are rejected).
 const buckets = z
-  .array(z.number().finite().positive())
-  .min(1)
-  .refine((b) => b.every((v, i) => i === 0 || v > b[i - 1]), 'must increase strictly');
+  .array(z.number().check(z.positive()))
+  .check(
+    z.minLength(1),
+    z.refine((b) => b.every((v, i) => i === 0 || v > b[i - 1]), 'must increase strictly'),
+  );
 
-const schema = z
-  .object({
-    prefix: metricPrefix.optional(),
-    groups: z.array(z.enum(GROUPS)).optional(),
-    gcDurationBuckets: buckets.optional(),
-    eventLoopResolutionMs: z.number().int().min(1).max(1000).optional(),
-    eventLoopBuckets: buckets.optional(),
-    threadLabel: z.boolean().optional(),
-    threadName: z.string().min(1).max(64).optional(),
-    collectIntervalMs: z.number().int().min(0).optional(),
-    children: z
-      .object({ labelNames: z.array(labelName).refine((l) => new Set(l).size === l.length, 'must not repeat a label name').optional() })
-      .strict()
-      .optional(),
-    logger: z.custom<ProcessLogger>((v) => typeof v === 'object' && v !== null && typeof (v as ProcessLogger).debug === 'function', 'expected an object with a debug(message) method').optional(),
-  })
-  .strict();
+const schema = z.strictObject({
+  prefix: z.optional(metricPrefix),
+  groups: z.optional(z.array(z.enum(GROUPS))),
+  gcDurationBuckets: z.optional(buckets),
+  eventLoopResolutionMs: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(1000))),
+  eventLoopBuckets: z.optional(buckets),
+  threadLabel: z.optional(z.boolean()),
+  threadName: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+  collectIntervalMs: z.optional(z.number().check(z.int(), z.minimum(0))),
+  children: z.optional(
+    z.strictObject({
+      labelNames: z.optional(z.array(labelName).check(z.refine((l) => new Set(l).size === l.length, 'must not repeat a label name'))),
+    }),
+  ),
+  logger: z.optional(
+    z.custom<ProcessLogger>((v) => typeof v === 'object' && v !== null && typeof (v as ProcessLogger).debug === 'function', 'expected an object with a debug(message) method'),
+  ),
+});
 
 /** ProcessLogger: where the plugin reports dropped PIDs (debug level only). */
 export interface ProcessLogger {
