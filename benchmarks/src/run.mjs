@@ -18,7 +18,7 @@ import { systemInfo, systemLine } from './lib/system.mjs';
 import { writeDocs } from './docs.mjs';
 
 const src = dirname(fileURLToPath(import.meta.url));
-const ORDER = ['recording', 'usercode', 'scrape', 'memory', 'threads', 'cardinality', 'http', 'process'];
+const ORDER = ['recording', 'usercode', 'startup', 'scrape', 'memory', 'threads', 'cardinality', 'http', 'process'];
 
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');

@@ -5,6 +5,7 @@
  * median over the row's; "x the floor" is the row's median over the plain typed-array floor's.
  */
 import { memorySection, scaleTargets, scrapeSection, threadsSection } from './report-scale.mjs';
+import { startupSection, startupTargets } from './report-startup.mjs';
 import { systemLine } from './system.mjs';
 
 const fmt = (n, digits = 1) => (n == null || Number.isNaN(n) ? '—' : n >= 100 ? n.toFixed(0) : n.toFixed(digits));
@@ -49,6 +50,8 @@ export function evaluateTargets(results) {
     const flagged = usercodeFlags(s.usercode).filter((f) => f.library === 'metricore' && f.builds);
     add('CommonJS build against ESM build (user code, every form, alone and mixed)', 'within 20%', flagged.length === 0 ? 'every form within 20%' : flagged.map((f) => `${f.form} (${f.style}) ${f.builds}`).join('; '), flagged.length === 0);
   }
+  // Startup heap (issue #17): lib/report-startup.mjs.
+  out.push(...startupTargets(s.startup));
   const hr = s.http?.rows ?? [];
   if (hr.length) {
     const plugin = hr.filter((r) => r.metrics === 'metricore');
@@ -242,6 +245,7 @@ export function renderMarkdown(results, { chartPath } = {}) {
     else if (name === 'process') parts.push(processSection(r));
     else if (name === 'cardinality') parts.push(cardinalitySection(r));
     else if (name === 'usercode') parts.push(usercodeSection(r));
+    else if (name === 'startup') parts.push(startupSection(r));
     else parts.push(genericSection(TITLES[name] ?? name, r));
   }
   return parts.join('\n');
