@@ -29,6 +29,11 @@ export const ErrorCode = {
   UNKNOWN_FAMILY: 'METRICORE_UNKNOWN_FAMILY',
   SERIES_TABLE_FULL: 'METRICORE_SERIES_TABLE_FULL',
   NATIVE_PANIC: 'METRICORE_NATIVE_PANIC',
+  RESERVED_NAME: 'METRICORE_RESERVED_NAME',
+  SAMPLE_NAME_CLASH: 'METRICORE_SAMPLE_NAME_CLASH',
+  PLUGIN_NOT_APPLIED: 'METRICORE_PLUGIN_NOT_APPLIED',
+  PLUGIN_REUSED: 'METRICORE_PLUGIN_REUSED',
+  TAP_TIMEOUT: 'METRICORE_TAP_TIMEOUT',
 } as const;
 
 /** ErrorCodeValue: one of the `ErrorCode` strings. */
@@ -144,6 +149,27 @@ export const errors = {
   configInvalid: (file: string, detail: string) =>
     new MetricoreTypeError(ErrorCode.CONFIG_INVALID, `config file ${file}: ${detail}`),
   hostClosed: () => new MetricoreError(ErrorCode.HOST_CLOSED, 'the metrics host is closed; create a new MetricsHost'),
+  reservedName: (metric: string) =>
+    new MetricoreTypeError(
+      ErrorCode.RESERVED_NAME,
+      `metric name "${metric}" starts with "metricore_", which is reserved for metricore's own metrics; choose another prefix (e.g. your service's name)`,
+    ),
+  sampleNameClash: (metric: string, sample: string, other: string) =>
+    new MetricoreTypeError(
+      ErrorCode.SAMPLE_NAME_CLASH,
+      `metric "${metric}" would render sample "${sample}", which metric "${other}" already renders; rename one of them`,
+    ),
+  pluginNotApplied: (plugin: string, detail: string) =>
+    new MetricoreError(ErrorCode.PLUGIN_NOT_APPLIED, `plugin "${plugin}" ${detail}`),
+  pluginReused: (plugin: string) =>
+    new MetricoreError(
+      ErrorCode.PLUGIN_REUSED,
+      `plugin "${plugin}": this instance is already applied to another host; call its factory again for each host`,
+    ),
+  tapTimeout: (plugin: string, hook: string, ms: number) =>
+    new MetricoreError(ErrorCode.TAP_TIMEOUT, `plugin "${plugin}" ${hook} tap timed out after ${ms} ms`),
+  collectTimeout: (ms: number) =>
+    new MetricoreError(ErrorCode.TAP_TIMEOUT, `collect timed out after ${ms} ms (collectTimeoutMs); stop the work this signal guards`),
 };
 
 /**

@@ -30,16 +30,27 @@ export function negotiate(headers: { accept?: string; 'accept-encoding'?: string
   return { format: type?.startsWith('application/openmetrics-text') ? 'openmetrics' : 'text', gzip: encoding === 'gzip' };
 }
 
-/** PromClientRegistryLike: the part of a prom-client Registry that metricore reads. */
+/**
+ * PromClientRegistryLike: the part of a prom-client Registry that metricore reads. A prom-client
+ * metric's `type` is declared as a numeric enum but is a string at run time ("counter", ...), so it
+ * is read as `unknown` and compared as a string.
+ */
 export interface PromClientRegistryLike {
   metrics(): Promise<string>;
   readonly contentType: string;
   setContentType(contentType: any): void;
-  getMetricsAsArray?(): Array<{ name: string; type?: string }>;
+  getMetricsAsArray?(): Array<{ name: string; type?: unknown }>;
 }
 
-/** promClientText: an attached prom-client registry's body in `format` (switching its content type for the call). */
-export async function promClientText(registry: PromClientRegistryLike, format: ExpositionFormat): Promise<string> {
+/**
+ * promClientText: an attached prom-client registry's body in `format` (switching its content type
+ * for the call), without the families named in `skip` (metricore renders those itself).
+ */
+export async function promClientText(registry: PromClientRegistryLike, format: ExpositionFormat, skip: ReadonlySet<string> = new Set()): Promise<string> {
+  return dropFamilies(await promClientBody(registry, format), skip);
+}
+
+async function promClientBody(registry: PromClientRegistryLike, format: ExpositionFormat): Promise<string> {
   const wanted = format === 'openmetrics' ? 'application/openmetrics-text; version=1.0.0; charset=utf-8' : 'text/plain; version=0.0.4; charset=utf-8';
   const original = registry.contentType;
   if (original === wanted) return stripEof(await registry.metrics());
@@ -53,6 +64,20 @@ export async function promClientText(registry: PromClientRegistryLike, format: E
     registry.setContentType(original);
     for (const [metric, name] of names) metric.name = name;
   }
+}
+
+/** dropFamilies: `text` without the lines of the families in `skip` (by the name in their `# HELP`/`# TYPE` lines). */
+function dropFamilies(text: string, skip: ReadonlySet<string>): string {
+  if (skip.size === 0) return text;
+  let dropping = false;
+  const kept: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.startsWith('# HELP ') || line.startsWith('# TYPE ') || line.startsWith('# UNIT ')) {
+      dropping = skip.has(line.split(' ', 3)[2]);
+    }
+    if (!dropping) kept.push(line);
+  }
+  return kept.join('\n');
 }
 
 function stripEof(text: string): string {

@@ -81,9 +81,9 @@ export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
   }
 
   /** startTimer: the returned function sets the gauge to the elapsed seconds. */
-  startTimer(labels?: Labels<L>): (endLabels?: Labels<L>) => number {
+  startTimer(labels?: Partial<Labels<L>>): (endLabels?: Partial<Labels<L>>) => number {
     const start = performance.now();
-    return (endLabels?: Labels<L>) => {
+    return (endLabels?: Partial<Labels<L>>) => {
       const seconds = (performance.now() - start) / 1000;
       this.child(endLabels === undefined ? labels : { ...labels, ...endLabels })?.set(seconds);
       return seconds;

@@ -76,9 +76,9 @@ export class Histogram<L extends string = string> extends Metric<HistogramChild,
   }
 
   /** startTimer: starts a timer; the returned function observes the elapsed seconds (labels may be added at the end). */
-  startTimer(labels?: Labels<L>): (endLabels?: Labels<L>) => number {
+  startTimer(labels?: Partial<Labels<L>>): (endLabels?: Partial<Labels<L>>) => number {
     const start = performance.now();
-    return (endLabels?: Labels<L>) => {
+    return (endLabels?: Partial<Labels<L>>) => {
       const seconds = (performance.now() - start) / 1000;
       const merged = endLabels === undefined ? labels : { ...labels, ...endLabels };
       this.child(merged)?.observe(seconds);

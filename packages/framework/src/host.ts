@@ -2,7 +2,9 @@
  * host: `MetricsHost`, which owns the hooks, applies plugins, defines metrics in the native core
  * and renders the exposition.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import type { Server } from 'node:http';
 import * as z from 'zod/mini';
 import { Counter } from './counter.js';
@@ -19,6 +21,8 @@ import { native } from './native.js';
 import { parseOptions } from './options.js';
 import { parseLabelPolicy, resolveLimits, type LabelPolicy } from './policy.js';
 import { checkPlugin, type Plugin } from './plugin.js';
+import { promClientKind, sampleNameTable, type SampleNameTable } from './sample-names.js';
+import { isReservedName, PLUGIN_ERRORS, SCRAPE_DURATION } from './self-metrics.js';
 import { DEFAULT_FLUSH_INTERVAL_MS, flushEvery, flushRecorded } from './recorder.js';
 
 const require = createRequire(import.meta.url);
@@ -35,7 +39,7 @@ export interface MetricsHostOptions {
   registry?: string;
   /** flushIntervalMs: how often this thread applies buffered samples at least (the bound on cross-thread visibility); the thread flushes at the shortest interval of its live hosts. Default 1000. */
   flushIntervalMs?: number;
-  /** collectTimeoutMs: how long a `collect` tap may take before it counts as failed. Default 5000. */
+  /** collectTimeoutMs: how long a `collect` tap may take before it counts as failed; also bounds each `close` tap. Default 5000. */
   collectTimeoutMs?: number;
   /** endpoint: options of the `/metrics` endpoint (path, token, concurrency cap, render timeout). */
   endpoint?: EndpointOptions;
@@ -74,10 +78,19 @@ export class MetricsHost {
   private readonly pluginErrors: PluginErrors;
   private readonly scrapeDuration: Histogram;
   private readonly promClientRegistries: PromClientRegistryLike[] = [];
-  /** Families defined while a plugin was applying, by plugin: left out when its collector fails. */
+  /** Gauges defined while a plugin was applying, by plugin: left out when its collector fails (see docs/hooks.md). */
   private readonly familiesByPlugin = new Map<string, Set<number>>();
   private readonly metricsByName = new Map<string, Metric>();
-  private applyingPlugin: string | undefined;
+  /** The plugin whose `apply` (sync or async) is running, for definitions made in it. */
+  private readonly applying = new AsyncLocalStorage<string>();
+  private readonly appliedPlugins = new Map<string, Plugin>();
+  /** Settles when every plugin passed so far has applied (rejections are isolated, never thrown here). */
+  private applied: Promise<void> = Promise.resolve();
+  private pendingApplies = 0;
+  private definingSelf = false;
+  private readonly sampleNames: SampleNameTable;
+  /** prom-client families also defined here: skipped from the attached registry's output, warned once. */
+  private readonly warnedDuplicates = new Set<string>();
   /** Bodies that came straight from the core: their memory can go back to its render pool. */
   private readonly nativeBodies = new WeakSet<Buffer>();
   private readonly labelPolicy: LabelPolicy;
@@ -88,6 +101,7 @@ export class MetricsHost {
   constructor(options: MetricsHostOptions = {}) {
     const parsed = parseOptions(hostOptionsSchema, options, 'MetricsHost');
     this.registry = parsed.registry ?? 'default';
+    this.sampleNames = sampleNameTable(this.registry);
     this.options = {
       collectTimeoutMs: parsed.collectTimeoutMs ?? 5000,
       logger: parsed.logger ?? console,
@@ -99,37 +113,75 @@ export class MetricsHost {
     this.upkeep = setInterval(() => this.maintain(), UPKEEP_INTERVAL_MS);
     this.upkeep.unref();
 
-    const errorCounter = this.counter({
-      name: 'metricore_plugin_errors_total',
-      help: 'Failures of plugins, by plugin and hook (apply, define, collect, ...).',
-      labelNames: ['plugin', 'hook'],
-    });
-    this.pluginErrors = new PluginErrors(errorCounter, this.options.logger);
-    this.scrapeDuration = this.histogram({
-      name: 'metricore_scrape_duration_seconds',
-      help: 'Time to collect and render one scrape (recorded after it is sent).',
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      unit: 'seconds',
-    });
+    this.definingSelf = true;
+    try {
+      this.pluginErrors = new PluginErrors(this.counter(PLUGIN_ERRORS), this.options.logger);
+      this.scrapeDuration = this.histogram(SCRAPE_DURATION);
+    } finally {
+      this.definingSelf = false;
+    }
     for (const [name, hook] of Object.entries(this.hooks)) {
-      isolateHook(hook, name, this.pluginErrors, name === 'collect' ? this.options.collectTimeoutMs : undefined);
+      const timeoutMs = name === 'collect' || name === 'close' ? this.options.collectTimeoutMs : undefined;
+      isolateHook(hook, name, this.pluginErrors, timeoutMs);
     }
     for (const plugin of parsed.plugins ?? []) this.use(plugin as Plugin);
   }
 
-  /** use: checks and applies one plugin. A bad plugin (shape, duplicate, version, dependency) throws; a throwing `apply` is isolated and counted. */
+  /**
+   * use: checks and applies one plugin. A bad plugin (shape, duplicate, version, dependency)
+   * throws. `apply` may return a promise (`ready()` waits for it); a plugin passed while another
+   * still applies waits its turn, so plugins apply in order. A throw or a rejection in `apply` is
+   * isolated, logged and counted in `metricore_plugin_errors_total{hook="apply"}`.
+   */
   use(plugin: Plugin): this {
     checkPlugin(plugin, this.plugins, FRAMEWORK_VERSION);
     (this.plugins as string[]).push(plugin.name);
-    this.applyingPlugin = plugin.name;
-    try {
-      plugin.apply(this);
-    } catch (error) {
-      this.pluginErrors.report(plugin.name, 'apply', error);
-    } finally {
-      this.applyingPlugin = undefined;
+    this.appliedPlugins.set(plugin.name, plugin);
+    const apply = (): void | Promise<void> => {
+      try {
+        const result = this.applying.run(plugin.name, () => plugin.apply(this));
+        if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+          return Promise.resolve(result).then(
+            () => undefined,
+            (error: unknown) => this.pluginErrors.report(plugin.name, 'apply', error),
+          );
+        }
+      } catch (error) {
+        this.pluginErrors.report(plugin.name, 'apply', error);
+      }
+      return undefined;
+    };
+    // A synchronous plugin on an idle host applies now, as before; otherwise after the ones before it.
+    const pending = this.pendingApplies === 0 ? apply() : this.applied.then(apply);
+    if (pending !== undefined) {
+      this.pendingApplies++;
+      this.applied = Promise.all([this.applied, pending]).then(() => {
+        this.pendingApplies--;
+      });
     }
     return this;
+  }
+
+  /**
+   * ready: resolves with the host once every plugin passed so far has applied, including those
+   * whose `apply` returned a promise (fastify's `ready()`). Never rejects for a plugin: a failed
+   * `apply` is counted and logged. `listen()`, `render()`, `metrics()` and `close()` wait for it.
+   */
+  async ready(): Promise<this> {
+    let seen: Promise<void>;
+    do {
+      seen = this.applied;
+      await seen;
+    } while (seen !== this.applied);
+    return this;
+  }
+
+  /**
+   * getPlugin: the plugin applied to this host under `name` (e.g. one a config file loaded), typed
+   * as the caller says; undefined when none is. The one documented way to get a plugin back.
+   */
+  getPlugin<P extends Plugin = Plugin>(name: string): P | undefined {
+    return this.appliedPlugins.get(name) as P | undefined;
   }
 
   /** counter: defines (or finds the identical) counter family. Throws a coded TypeError/RangeError for a bad definition. */
@@ -168,25 +220,66 @@ export class MetricsHost {
     const normalized = normalizeDefinition(kind, input);
     const adjusted = this.hooks.define.call(normalized) ?? normalized;
     const definition = adjusted === normalized ? normalized : normalizeDefinition(kind, adjusted);
+    if (!this.definingSelf && isReservedName(definition.name)) throw errors.reservedName(definition.name);
+    this.sampleNames.check(kind, definition.name);
+    this.checkAgainstPromClient(kind, definition.name);
     // The core checks for clashes and returns the same family for an identical definition;
     // reusing the JS object then keeps one child cache per family in this host.
     const created = make(definition);
     const existing = this.metricsByName.get(definition.name);
     const metric = existing !== undefined && existing.familyId === created.familyId ? (existing as M) : created;
     this.metricsByName.set(definition.name, metric);
-    if (this.applyingPlugin !== undefined) {
-      const owned = this.familiesByPlugin.get(this.applyingPlugin) ?? new Set<number>();
+    this.sampleNames.claim(kind, definition.name);
+    const plugin = this.applying.getStore();
+    if (plugin !== undefined && kind === 'gauge') {
+      const owned = this.familiesByPlugin.get(plugin) ?? new Set<number>();
       owned.add(metric.familyId);
-      this.familiesByPlugin.set(this.applyingPlugin, owned);
+      this.familiesByPlugin.set(plugin, owned);
     }
     this.hooks.registered.call(metric as Metric);
     return metric as M;
   }
 
-  /** attachPromClient: renders an existing prom-client Registry's metrics into the same body on every scrape. */
+  /**
+   * attachPromClient: renders an existing prom-client Registry's metrics into the same body on
+   * every scrape. A prom-client family whose samples another family renders throws
+   * METRICORE_SAMPLE_NAME_CLASH naming both; a family metricore defines too (same name and type,
+   * e.g. `process_cpu_seconds_total` from `collectDefaultMetrics()` beside plugin-process) is left
+   * out of prom-client's output, with one warning per family: metricore's copy is rendered.
+   */
   attachPromClient(registry: PromClientRegistryLike): this {
+    for (const metric of registry.getMetricsAsArray?.() ?? []) this.sampleNames.check(promClientKind(metric.type), metric.name);
     this.promClientRegistries.push(registry);
     return this;
+  }
+
+  /** Refuses a metricore family whose samples an attached prom-client family renders (the same family is fine: prom-client's copy is skipped). */
+  private checkAgainstPromClient(kind: MetricKind, name: string): void {
+    if (this.promClientRegistries.length === 0) return;
+    const theirs = sampleNameTable(`\u0000prom-client:${this.registry}`);
+    for (const registry of this.promClientRegistries) {
+      for (const metric of registry.getMetricsAsArray?.() ?? []) theirs.claim(promClientKind(metric.type), metric.name);
+    }
+    theirs.check(kind, name);
+  }
+
+  /** The prom-client families metricore renders too: left out of prom-client's output, warned once each. */
+  private duplicatesOf(registry: PromClientRegistryLike): Set<string> {
+    const skipped = new Set<string>();
+    for (const metric of registry.getMetricsAsArray?.() ?? []) {
+      const kind = promClientKind(metric.type);
+      const owner = this.sampleNames.ownerOf(metric.name);
+      if (owner === undefined || this.sampleNames.clash(kind, metric.name) !== undefined) continue;
+      skipped.add(metric.name);
+      skipped.add(owner.key);
+      if (!this.warnedDuplicates.has(metric.name)) {
+        this.warnedDuplicates.add(metric.name);
+        this.options.logger.warn(
+          `metricore: the attached prom-client registry and metricore both define "${metric.name}"; rendering metricore's and leaving out prom-client's`,
+        );
+      }
+    }
+    return skipped;
   }
 
   /** logger: where the host (and plugins that want to) report failures. */
@@ -207,10 +300,13 @@ export class MetricsHost {
   /** render: collects, applies buffered samples and renders on the libuv pool. Resolves the body (gzipped if asked). */
   async render(format: ExpositionFormat = 'text', gzip = false): Promise<Buffer> {
     if (this.closed) throw errors.hostClosed();
+    if (this.pendingApplies > 0) await this.ready();
     const started = performance.now();
     const controller = new AbortController();
     const context: CollectContext = { format, signal: controller.signal, failedPlugins: new Set() };
-    const abortTimer = setTimeout(() => controller.abort(), this.options.collectTimeoutMs);
+    const timeoutMs = this.options.collectTimeoutMs;
+    // The reason is what a tap that honours the signal rethrows, so the log says why it stopped.
+    const abortTimer = setTimeout(() => controller.abort(errors.collectTimeout(timeoutMs)), timeoutMs);
     try {
       await this.hooks.collect.promise(context);
     } finally {
@@ -225,7 +321,7 @@ export class MetricsHost {
     } else {
       const [nativeBody, ...extra] = await Promise.all([
         native.render(this.registry, format === 'openmetrics', false, exclude),
-        ...this.promClientRegistries.map((r) => promClientText(r, format)),
+        ...this.promClientRegistries.map((r) => promClientText(r, format, this.duplicatesOf(r))),
       ]);
       body = await joinBodies(nativeBody as Buffer, extra as string[], format, gzip);
     }
@@ -263,6 +359,13 @@ export class MetricsHost {
   /** listen: serves the endpoint on `host` (default 127.0.0.1) and `port` (default 9464; 0 picks one). */
   async listen(options: { port?: number; host?: string } = {}): Promise<ListenInfo> {
     if (this.closed) throw errors.hostClosed();
+    await this.ready();
+    const address = options.host ?? '127.0.0.1';
+    if (this.options.endpoint.token === undefined && !isLoopback(address)) {
+      this.options.logger.warn(
+        `metricore: the metrics endpoint listens on ${address} without a token: anyone who reaches this address can read every metric; set endpoint.token or listen on 127.0.0.1`,
+      );
+    }
     const { server, info } = await listen(this.handler, { ...options, path: this.options.endpoint.path });
     this.server = server;
     this.hooks.listening.call(info);
@@ -271,6 +374,8 @@ export class MetricsHost {
 
   /** close: applies buffered samples, stops the endpoint and runs the close hooks. Idempotent. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    await this.ready();
     if (this.closed) return;
     flushRecorded();
     this.closed = true;
@@ -286,4 +391,11 @@ export class MetricsHost {
     }
     await this.hooks.close.promise();
   }
+}
+
+/** isLoopback: whether `host` names the loopback interface only (127.0.0.0/8, ::1, localhost). */
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host.toLowerCase() === '::ffff:127.0.0.1';
 }

@@ -22,6 +22,7 @@ export { toPromClient, type PromClientMetricAdapter } from './promclient.js';
 export { loadConfig, findConfigFile, CONFIG_FILES, type MetricoreConfig, type PluginEntry } from './config.js';
 export { parseOptions } from './options.js';
 export { flushRecorded, DEFAULT_FLUSH_INTERVAL_MS } from './recorder.js';
+export { SELF_METRIC_PREFIX } from './self-metrics.js';
 export { ErrorCode, MetricoreError, MetricoreTypeError, MetricoreRangeError, type ErrorCodeValue } from './errors.js';
 
 /** createHostFromConfig: a host from `metricore.config.{mjs,js,json}` in `dir`, with `overrides` on top. */

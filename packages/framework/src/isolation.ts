@@ -3,6 +3,7 @@
  * are counted in `metricore_plugin_errors_total{plugin,hook}` and logged once per plugin and hook.
  */
 import type { Counter } from './counter.js';
+import { errors } from './errors.js';
 import type { CollectContext } from './hooks.js';
 
 /** Logger: where the host reports plugin failures (default: console). */
@@ -45,13 +46,13 @@ export class PluginErrors {
 function timeout(ms: number, plugin: string, hook: string): { promise: Promise<never>; clear: () => void } {
   let timer: NodeJS.Timeout | undefined;
   const promise = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`plugin "${plugin}" ${hook} tap timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(errors.tapTimeout(plugin, hook, ms)), ms);
     timer.unref();
   });
   return { promise, clear: () => clearTimeout(timer) };
 }
 
-/** isolateHook: makes every tap of `hook` catch its own errors (and time out, if `timeoutMs` is set). */
+/** isolateHook: makes every tap of `hook` catch its own errors (and time out with METRICORE_TAP_TIMEOUT, if `timeoutMs` is set). */
 export function isolateHook(hook: Interceptable, hookName: string, errors: PluginErrors, timeoutMs?: number): void {
   // tapable's isUsed() counts interceptors, so it would always say yes; only taps mean someone listens.
   hook.isUsed = () => hook.taps.length > 0;

@@ -17,10 +17,10 @@ export interface BoundChild {
 
 /** LabelValue: what a label value may be; numbers are converted with `String()`. */
 export type LabelValue = string | number;
-/** Labels: a label set keyed by label name. */
-export type Labels<L extends string = string> = Partial<Record<L, LabelValue>>;
+/** Labels: a label set keyed by label name; every label of the family needs a value (a missing one is a type error). */
+export type Labels<L extends string = string> = Record<L, LabelValue>;
 
-type Lookup<C> = (root: Map<unknown, unknown>, labels: Labels) => C | undefined;
+type Lookup<C> = (root: Map<unknown, unknown>, labels: Partial<Labels>) => C | undefined;
 
 function compileLookup<C>(labelNames: readonly string[]): Lookup<C> {
   // Label names passed isValidLabelName ([a-zA-Z_][a-zA-Z0-9_]*), so they are safe identifiers.
@@ -85,7 +85,7 @@ export class LabelBinder<C extends BoundChild> {
   }
 
   /** valuesOf: the values of a label object in label order; throws a coded error for bad labels. */
-  valuesOf(labels: Labels): Array<string | number> {
+  valuesOf(labels: Partial<Labels>): Array<string | number> {
     if (labels === null || typeof labels !== 'object') {
       throw errors.invalidOption(`metric "${this.metric}"`, `labels must be an object, got ${typeof labels}`);
     }
@@ -137,7 +137,7 @@ export class LabelBinder<C extends BoundChild> {
   }
 
   /** fromObject: the child for a label object; throws a coded error for bad labels. */
-  fromObject(labels: Labels): C {
+  fromObject(labels: Partial<Labels>): C {
     if (this.labelNames.length === 0) return this.bindObject(labels);
     return this.lookup(this.root, labels) ?? this.bindObject(labels);
   }
@@ -151,7 +151,7 @@ export class LabelBinder<C extends BoundChild> {
     return (m as C | undefined) ?? this.bind(values);
   }
 
-  private bindObject(labels: Labels): C {
+  private bindObject(labels: Partial<Labels>): C {
     if (labels === null || typeof labels !== 'object') {
       throw errors.invalidOption(`metric "${this.metric}"`, `labels must be an object, got ${typeof labels}`);
     }
@@ -187,7 +187,7 @@ export class LabelBinder<C extends BoundChild> {
   }
 
   /** cached: the cached child of a label object holding exactly the family's label names, or undefined (no binding). */
-  cached(labels: Labels): C | undefined {
+  cached(labels: Partial<Labels>): C | undefined {
     if (this.labelNames.length === 0 || labels === null || typeof labels !== 'object') return undefined;
     return this.lookup(this.root, labels);
   }
@@ -197,7 +197,7 @@ export class LabelBinder<C extends BoundChild> {
    * binds the series and records the sample (a top-N-folded set is recorded and not cached).
    * Throws a coded error for bad labels.
    */
-  bindAndRecord(labels: Labels, value: number, set: boolean): void {
+  bindAndRecord(labels: Partial<Labels>, value: number, set: boolean): void {
     const values = this.valuesOf(labels);
     const handle = native.bindAndRecord(this.familyId, thread, this.strings(values), value, set);
     if (handle < FOLDED) this.insert(values, handle);

@@ -92,7 +92,7 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
   }
 
   /** child: the unlabelled child, or the child for `labels`; never throws (bad labels are counted and dropped). */
-  protected child(labels: Labels<L> | undefined): C | undefined {
+  protected child(labels: Partial<Labels<L>> | undefined): C | undefined {
     try {
       if (labels === undefined) return (this.unlabelled ??= this.binder.fromValues([]));
       return this.binder.fromObject(labels);

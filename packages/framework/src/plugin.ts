@@ -13,8 +13,12 @@ export interface Plugin {
   readonly framework?: string;
   /** dependencies: names of plugins that must be registered before this one. */
   readonly dependencies?: readonly string[];
-  /** apply: defines metrics and taps hooks. A throw here is isolated and counted. */
-  apply(host: MetricsHost): void;
+  /**
+   * apply: defines metrics and taps hooks. May return a promise (an `async apply`): the host's
+   * `ready()`, `listen()`, `render()`, `metrics()` and `close()` wait for it. A throw or a rejection
+   * is isolated, logged and counted in `metricore_plugin_errors_total{hook="apply"}`.
+   */
+  apply(host: MetricsHost): void | Promise<void>;
 }
 
 /** PluginFactory: what a plugin package exports as default: options in, plugin out. */

@@ -83,11 +83,11 @@ describe.each(Object.keys(BUILDS) as Array<keyof typeof BUILDS>)('every API form
       buckets: { '0.5': (per[0] * count) / N, '1': ((per[0] + per[1]) * count) / N, '2': ((per[0] + per[1] + per[2]) * count) / N, '+Inf': count },
     });
     expect(scrape.value('forms_unlabelled_total')).toBe(3 * 3 * N);
-    expect(scrape.value('forms_unlabelled')).toBe(3 * N);
+    expect(scrape.value('forms_unlabelled_gauge')).toBe(3 * N);
     expect(scrape.histogram('forms_unlabelled_seconds')).toEqual(histogram(3 * N, 3 * sum));
     for (const thread of ['main', 'worker-a', 'worker-b']) {
       expect(scrape.value('forms_labelled_total', { thread })).toBe(3 * N);
-      expect(scrape.value('forms_labelled', { thread })).toBe(sum - 0.25 * N);
+      expect(scrape.value('forms_labelled_gauge', { thread })).toBe(sum - 0.25 * N);
       // labels() child and object labels record into the same series.
       expect(scrape.histogram('forms_labelled_seconds', { thread })).toEqual(histogram(2 * N, 2 * sum));
     }

@@ -117,7 +117,7 @@ describe('config file', () => {
     const order: string[] = [];
     const host = await createHostFromConfig(dir, {
       registry: registry(),
-      plugins: [{ name: 'app-plugin', dependencies: ['metricore-plugin-jobs'], apply: () => order.push('app-plugin') }],
+      plugins: [{ name: 'app-plugin', dependencies: ['metricore-plugin-jobs'], apply: () => void order.push('app-plugin') }],
     });
     hosts.push(host);
     expect(host.plugins).toEqual(['metricore-plugin-jobs', 'app-plugin']);

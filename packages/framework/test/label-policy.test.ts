@@ -2,8 +2,8 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { MetricsHost, type Scrape } from '@metricore/framework';
-import { createTestHost, scrapeHost } from '@metricore/framework/testing';
+import { MetricsHost } from '@metricore/framework';
+import { createTestHost, scrapeHost, type Scrape } from '@metricore/framework/testing';
 
 /** Sum of a counter family over all its series. */
 function counterTotal(scrape: Scrape, name: string): number {

@@ -33,7 +33,7 @@ function expectCoded(fn: () => unknown, type: ErrorConstructor, code: string, me
 describe('plugin registration', () => {
   it('applies plugins in order, constructor plugins first, then use()', () => {
     const order: string[] = [];
-    const p = (name: string, dependencies?: string[]): Plugin => ({ name, dependencies, apply: () => order.push(name) });
+    const p = (name: string, dependencies?: string[]): Plugin => ({ name, dependencies, apply: () => void order.push(name) });
     const h = host({ plugins: [p('a'), p('b', ['a']), p('c', ['a', 'b'])] });
     h.use(p('d', ['c']));
     expect(order).toEqual(['a', 'b', 'c', 'd']);
