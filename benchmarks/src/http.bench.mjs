@@ -15,7 +15,15 @@
  * server's CPU time (user + system, `process.cpuUsage()` asked over stdin around the run) over
  * the requests it served: CPU µs per request, measured under the same interference for all
  * variants. The overhead is the median over repetitions of each run's ratio to the framework's
- * server without metrics.
+ * server without metrics; each ratio is also kept with the servers' age at that run.
+ *
+ * Every server runs with `--no-memory-reducer`, so all variants have the same GC history. On
+ * Node 20 V8's memory reducer, switched on by a full collection at startup (a larger startup
+ * heap makes one likelier), runs a `Mark-Compact (reduce)` after about 100 s that leaves
+ * `process.nextTick`'s stores megamorphic for good: a server that gets it pays about +35% CPU
+ * per request from then on, whatever its metrics (issue #17, docs/plugins/http.md). Measuring
+ * some variants before that moment and others after it compared GC histories, not metrics.
+ * `--memory-reducer` keeps V8's default for every server instead.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -51,8 +59,11 @@ const pin = (() => {
 })();
 const pinned = (cpu, command, args) => (pin ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args]);
 
+/** NODE_FLAGS: what every server runs with (the same for all variants). */
+const NODE_FLAGS = process.argv.includes('--memory-reducer') ? [] : ['--no-memory-reducer'];
+
 function startServer(framework, metrics) {
-  const child = spawn(...pinned(0, process.execPath, [serverScript, framework, metrics]), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(...pinned(0, process.execPath, [...NODE_FLAGS, serverScript, framework, metrics]), { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   const next = () => new Promise((resolve) => lines.once('line', (line) => resolve(JSON.parse(line))));
   // cpu: the server's process.cpuUsage() in µs (user + system), asked over stdin.
@@ -81,13 +92,15 @@ function wrk(port, seconds) {
 }
 
 /** cpuRun: one framework's servers loaded at once (one wrk each); appends each server's CPU µs per request to `s.cpuSamples`. */
-async function cpuRun(group, seconds) {
+async function cpuRun(group, seconds, started) {
+  const ageSeconds = (performance.now() - started) / 1000;
   const before = await Promise.all(group.map((s) => s.cpu()));
   const outs = await Promise.all(group.map((s) => run(...wrkArgs(s.port, seconds, 16)).then((r) => r.stdout)));
   const after = await Promise.all(group.map((s) => s.cpu()));
   group.forEach((s, i) => {
     if (/Non-2xx/.test(outs[i])) throw new Error(`wrk saw non-2xx answers on port ${s.port}:\n${outs[i]}`);
     s.cpuSamples.push((after[i] - before[i]) / Number(/(\d+) requests in/.exec(outs[i])[1]));
+    s.ages.push(ageSeconds);
   });
   log(`http ${group[0].framework} concurrent: ${group.map((s) => `${s.metrics} ${s.cpuSamples.at(-1).toFixed(2)}`).join(', ')} CPU µs/req`);
 }
@@ -102,17 +115,19 @@ async function http({ quick }) {
   const pluginBuilt = packageVersion('@metricore/plugin-http') !== null && existsSync(fileURLToPath(new URL('../../packages/plugin-http/dist/index.js', import.meta.url)));
   const variants = VARIANTS.filter(([, m]) => m !== 'metricore' || pluginBuilt);
   const seconds = quick ? 1 : 5;
-  const reps = quick ? 1 : 5;
+  const reps = quick ? 1 : 7;
   const servers = [];
+  let started = 0;
   try {
-    for (const [framework, metrics] of variants) servers.push({ framework, metrics, ...(await startServer(framework, metrics)), samples: [], cpuSamples: [] });
+    for (const [framework, metrics] of variants) servers.push({ framework, metrics, ...(await startServer(framework, metrics)), samples: [], cpuSamples: [], ages: [] });
+    started = performance.now();
     if (!quick) for (const s of servers) wrk(s.port, 1); // warm-up (JIT, connection pools)
     for (let r = 0; r < reps; r++) {
       for (const s of servers) {
         s.samples.push(wrk(s.port, seconds));
         log(`http ${s.framework}/${s.metrics} rep ${r + 1}: ${s.samples.at(-1).reqPerSec.toFixed(0)} req/s, p99 ${s.samples.at(-1).p99Ms.toFixed(2)} ms`);
       }
-      for (const framework of new Set(servers.map((s) => s.framework))) await cpuRun(servers.filter((s) => s.framework === framework), seconds);
+      for (const framework of new Set(servers.map((s) => s.framework))) await cpuRun(servers.filter((s) => s.framework === framework), seconds, started);
     }
   } finally {
     for (const s of servers) s.child.kill();
@@ -131,9 +146,13 @@ async function http({ quick }) {
     row.baselineCpuUsPerRequest = base.cpuUsPerRequest.median;
     const server = servers.find((s) => s.framework === row.framework && s.metrics === row.metrics);
     const baseServer = servers.find((s) => s.framework === row.framework && s.metrics === 'none');
-    row.cpuOverheadPercent = summarize(server.cpuSamples.map((us, i) => (us / baseServer.cpuSamples[i] - 1) * 100)).median;
+    const perRun = server.cpuSamples.map((us, i) => (us / baseServer.cpuSamples[i] - 1) * 100);
+    row.cpuOverhead = summarize(perRun);
+    row.cpuOverheadPercent = row.cpuOverhead.median;
+    // Overhead against server age: each concurrent run's ratio with the servers' age at that run.
+    row.byAge = perRun.map((percent, i) => ({ ageSeconds: server.ages[i], percent }));
   }
-  return { wrkSeconds: seconds, reps, connections: 32, pinned: pin, rows, pluginHttp: pluginBuilt ? 'measured' : 'not built: metricore rows left out' };
+  return { wrkSeconds: seconds, reps, connections: 32, pinned: pin, nodeFlags: NODE_FLAGS, rows, pluginHttp: pluginBuilt ? 'measured' : 'not built: metricore rows left out' };
 }
 
 runScenario('http', http);

@@ -146,7 +146,7 @@ function httpSection(r) {
   const rows = r.rows.map((row) => [
     row.framework === 'node' ? 'node:http' : row.framework,
     row.metrics === 'metricore' ? '**metricore plugin-http**' : row.metrics,
-    ...(cpu ? [fmt(row.cpuUsPerRequest.median, 2), range(row.cpuUsPerRequest, 2), row.metrics === 'none' ? '—' : signed(row.cpuOverheadPercent)] : []),
+    ...(cpu ? [fmt(row.cpuUsPerRequest.median, 2), range(row.cpuUsPerRequest, 2), row.metrics === 'none' ? '—' : `${signed(row.cpuOverheadPercent)}${row.cpuOverhead ? ` (${signed(row.cpuOverhead.min)} to ${signed(row.cpuOverhead.max)})` : ''}`] : []),
     fmt(row.reqPerSec.median, 0),
     `${fmt(row.reqPerSec.min, 0)}–${fmt(row.reqPerSec.max, 0)}`,
     row.metrics === 'none' ? '—' : signed(row.changePercent),
@@ -156,12 +156,28 @@ function httpSection(r) {
   const cpuText = cpu
     ? ' "server CPU µs/request" comes from separate runs in each repetition where one framework\'s variants are loaded at the same time (servers sharing CPU 0, one `wrk -c16` each on CPU 1): each server\'s user + system CPU time (`process.cpuUsage()`) over the requests it served. All variants then see the same interference from the VM, which a saturated server is billed for and which makes sequential req/s (and CPU time) swing far more than 2%; "CPU vs no metrics" is the median of the per-repetition ratios, and the 2% target is judged by it.'
     : '';
+  // Overhead against server age: one line per (framework, concurrent run).
+  const ageRows = [];
+  for (const base of r.rows.filter((row) => row.metrics === 'none' && row.byAge?.length)) {
+    const others = r.rows.filter((row) => row.framework === base.framework && row.metrics !== 'none' && row.byAge?.length);
+    base.byAge.forEach((a, i) => ageRows.push([base.framework === 'node' ? 'node:http' : base.framework, fmt(a.ageSeconds, 0), others.map((o) => `${o.metrics === 'metricore' ? 'plugin-http' : o.metrics} ${signed(o.byAge[i].percent)}`).join(', ')]));
+  }
+  const flags = r.nodeFlags ?? [];
+  const ageTable = ageRows.length
+    ? `
+### CPU per request against no metrics, by server age
+
+Each concurrent run's ratio to the server without metrics, with the servers' age (seconds since they started) at that run. Every server ran with ${flags.length ? `\`${flags.join(' ')}\`, so none gets V8's late memory-reducing collection (docs/plugins/http.md)` : "V8's defaults (memory reducer on)"}.
+
+${table(['server', 'age (s)', 'CPU per request vs no metrics'], ageRows)}
+`
+    : '';
   return `## HTTP servers (wrk, hello world)
 
 \`wrk -t1 -c${r.connections} -d${r.wrkSeconds ?? 5}s --latency\` on 127.0.0.1, ${r.reps} round-robin repetitions, each server in its own process${r.pinned ? ' on CPU 0, wrk on CPU 1' : ''} (plugin-http: ${r.pluginHttp}). On 2 cores wrk and the server share the machine, so absolute req/s are low; compare within a framework.${cpuText}
 
 ${table(['server', 'metrics', ...cpuHead, 'req/s (median)', 'min–max', 'req/s vs no metrics', 'p99 ms (median)'], rows)}
-`;
+${ageTable}`;
 }
 
 function processSection(r) {
