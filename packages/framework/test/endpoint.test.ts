@@ -182,6 +182,22 @@ describe('endpoint', () => {
     expect((await request(url)).status).toBe(200);
   });
 
+  it('warns at listen() when the endpoint binds beyond loopback without a token', async () => {
+    const { capturingLogger } = await import('./helpers.js');
+    const warned = async (options: MetricsHostOptions, address: string) => {
+      const logger = capturingLogger();
+      const host = createTestHost({ ...options, logger });
+      hosts.push(host);
+      await host.listen({ port: 0, host: address });
+      return logger.warnings.map((w) => w.message);
+    };
+    expect(await warned({}, '0.0.0.0')).toEqual([
+      'metricore: the metrics endpoint listens on 0.0.0.0 without a token: anyone who reaches this address can read every metric; set endpoint.token or listen on 127.0.0.1',
+    ]);
+    expect(await warned({ endpoint: { token: 'secret-token' } }, '0.0.0.0')).toEqual([]);
+    expect(await warned({}, '127.0.0.1')).toEqual([]);
+  });
+
   it('host.handler works inside an application server', async () => {
     const { createServer } = await import('node:http');
     const host = createTestHost();

@@ -26,6 +26,40 @@ const NAME_HINT = 'use letters, digits, "_" and ":", not starting with a digit (
 const LABEL_HINT = 'use letters, digits and "_", not starting with a digit or "__"';
 
 describe('definition errors', () => {
+  it('the metricore_ prefix is reserved', () => {
+    expectError(
+      () => host().gauge({ name: 'metricore_series', help: 'x' }),
+      TypeError,
+      ErrorCode.RESERVED_NAME,
+      'metric name "metricore_series" starts with "metricore_", which is reserved for metricore\'s own metrics; choose another prefix (e.g. your service\'s name)',
+    );
+  });
+
+  it('families whose sample names collide are refused, naming both', () => {
+    const h = host();
+    h.histogram({ name: 'lat_seconds', help: 'x', buckets: [1] });
+    expectError(
+      () => h.counter({ name: 'lat_seconds_count', help: 'x' }),
+      TypeError,
+      ErrorCode.SAMPLE_NAME_CLASH,
+      'metric "lat_seconds_count" would render sample "lat_seconds_count", which metric "lat_seconds" already renders; rename one of them',
+    );
+    h.counter({ name: 'jobs_total', help: 'x' });
+    expectError(
+      () => h.gauge({ name: 'jobs', help: 'x' }),
+      TypeError,
+      ErrorCode.SAMPLE_NAME_CLASH,
+      'metric "jobs" would render sample "jobs", which metric "jobs_total" already renders; rename one of them',
+    );
+    h.gauge({ name: 'queue_bucket', help: 'x' });
+    expectError(
+      () => h.histogram({ name: 'queue', help: 'x', buckets: [1] }),
+      TypeError,
+      ErrorCode.SAMPLE_NAME_CLASH,
+      'metric "queue" would render sample "queue_bucket", which metric "queue_bucket" already renders; rename one of them',
+    );
+  });
+
   it('invalid metric names', () => {
     const h = host();
     for (const name of ['1abc', 'a-b', '', 'sp ace', 'é']) {

@@ -57,6 +57,43 @@ describe('host.attachPromClient(registry)', () => {
     expect(gz.headers['content-encoding']).toBe('gzip');
     expect(parseScrape(gunzipSync(gz.body).toString('utf8')).value('legacy_requests_total', { route: '/old' })).toBe(4);
   });
+
+  it('refuses a prom-client family whose samples a metricore family renders, naming both', () => {
+    const h = host();
+    h.histogram({ name: 'lat_seconds', help: 'Latency.', buckets: [1] });
+    const registry = new Registry();
+    new PromCounter({ name: 'lat_seconds_count', help: 'A counter named like a histogram sample.', registers: [registry] });
+    expect(() => h.attachPromClient(registry)).toThrow(
+      expect.objectContaining({
+        code: 'METRICORE_SAMPLE_NAME_CLASH',
+        message: 'metric "lat_seconds_count" would render sample "lat_seconds_count", which metric "lat_seconds" already renders; rename one of them',
+      }),
+    );
+    const other = host();
+    other.attachPromClient(registry);
+    expect(() => other.histogram({ name: 'lat_seconds', help: 'Latency.', buckets: [1] })).toThrow(
+      expect.objectContaining({ code: 'METRICORE_SAMPLE_NAME_CLASH', message: 'metric "lat_seconds" would render sample "lat_seconds_count", which metric "lat_seconds_count" already renders; rename one of them' }),
+    );
+  });
+
+  it('a family both define is rendered once, metricore\'s, with one warning', async () => {
+    const logger = { warnings: [] as string[], warn(message: string) { this.warnings.push(message); } };
+    const h = host({ logger });
+    h.counter({ name: 'shared_jobs_total', help: 'Defined by metricore.' }).inc(2);
+    const registry = new Registry();
+    new PromCounter({ name: 'shared_jobs_total', help: 'Defined by prom-client too.', registers: [registry] }).inc(40);
+    new PromGauge({ name: 'only_prom_up', help: 'Only prom-client.', registers: [registry] }).set(1);
+    h.attachPromClient(registry);
+    for (const format of ['text', 'openmetrics'] as const) {
+      const text = await h.metrics({ format });
+      expect(text.match(/^# TYPE shared_jobs(_total)? counter$/gm), format).toHaveLength(1);
+      expect(text, format).toContain('shared_jobs_total 2\n');
+      expect(text, format).toContain('only_prom_up 1\n');
+    }
+    expect(logger.warnings).toEqual([
+      'metricore: the attached prom-client registry and metricore both define "shared_jobs_total"; rendering metricore\'s and leaving out prom-client\'s',
+    ]);
+  });
 });
 
 describe('registry.registerMetric(toPromClient(metric))', () => {
