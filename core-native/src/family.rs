@@ -2,23 +2,44 @@
 //! it folded and evicted. Binding maps label values through the policy, escapes them once and asks
 //! the lifecycle (lifecycle.rs) for the series; the lifecycle alone creates and reclaims series.
 
-use crate::definition::{Definition, Kind, Limits};
+use crate::definition::{Definition, Kind, Limits, Weight};
 use crate::errors::CoreError;
 use crate::format::f64_to_string;
 use crate::handle;
 use crate::labels::{escape_pairs, unescape_labels};
 use crate::lifecycle::{Lifecycle, Ranked, Revival};
-use crate::policy::{FamilyPolicy, FoldReason, Weight, OTHER, OVERFLOW};
+use crate::policy::{FamilyPolicy, FoldReason, OTHER, OVERFLOW};
 use crate::series::{Series, Shared};
 use crate::series_table::SeriesTable;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::sync::{Arc, Mutex};
 
 struct State {
     life: Lifecycle,
     policy: Option<FamilyPolicy>,
     last_rerank_ms: u64,
+    /// Series whose top-N value lost its place: escaped labels -> (demoted at, how long it stays
+    /// exposed). Bounded by the live series; the upkeep retires them through the lifecycle.
+    demoted: HashMap<Arc<str>, (u64, u64)>,
+}
+
+/// Which way a top-N value moved at a re-rank (the `change` label of `metricore_topn_changes_total`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TopNChange {
+    Admitted = 0,
+    Demoted = 1,
+}
+
+impl TopNChange {
+    pub(crate) const ALL: [TopNChange; 2] = [TopNChange::Admitted, TopNChange::Demoted];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            TopNChange::Admitted => "admitted",
+            TopNChange::Demoted => "demoted",
+        }
+    }
 }
 
 pub(crate) struct Family {
@@ -39,13 +60,12 @@ pub(crate) struct Family {
     /// Folds per label and reason (`FoldReason` order); the last row counts overflow folds.
     folded: Vec<[AtomicU64; 4]>,
     evicted: AtomicU64,
+    /// Top-N admissions and demotions per label (`TopNChange` order).
+    topn_changes: Vec<[AtomicU64; 2]>,
 }
 
-/// Milliseconds on the core's monotonic clock.
-pub(crate) fn now_ms() -> u64 {
-    static START: OnceLock<Instant> = OnceLock::new();
-    START.get_or_init(Instant::now).elapsed().as_millis() as u64
-}
+/// Milliseconds on the core's clock (clock.rs: monotonic, or manual in tests).
+pub(crate) use crate::clock::now_ms;
 
 impl Family {
     pub(crate) fn new(id: u32, def: Definition, limits: Limits) -> Family {
@@ -54,7 +74,7 @@ impl Family {
             le_values.push("+Inf".to_string());
         }
         let has_rules = limits.rules.iter().any(|r| !r.is_empty());
-        let policy = has_rules.then(|| FamilyPolicy::new(limits.rules.clone()));
+        let policy = has_rules.then(|| FamilyPolicy::new(limits.rules.clone(), limits.rerank_interval_ms));
         let weigh_by_value = match limits.rules.iter().find_map(|r| r.weight) {
             Some(w) => w == Weight::Value,
             None => def.kind == Kind::Counter,
@@ -63,6 +83,7 @@ impl Family {
         let overflow_values = vec![OVERFLOW.to_string(); def.label_names.len()];
         let overflow_labels = Arc::from(escape_pairs(&def.label_names, &overflow_values, |i| !dropped[i]));
         let folded = (0..=def.label_names.len()).map(|_| Default::default()).collect();
+        let topn_changes = (0..def.label_names.len()).map(|_| Default::default()).collect();
         let tracked = has_rules || limits.ttl_ms.is_some();
         Family {
             id,
@@ -74,12 +95,14 @@ impl Family {
                 life: Lifecycle::new(tracked, limits.max_series as usize),
                 policy,
                 last_rerank_ms: now_ms(),
+                demoted: HashMap::new(),
             }),
             def,
             limits,
             le_values,
             folded,
             evicted: AtomicU64::new(0),
+            topn_changes,
         }
     }
 
@@ -168,7 +191,7 @@ impl Family {
         state
             .life
             .bind(&self.shared, table, labels, ranked, now_ms())
-            .ok_or_else(|| CoreError::TooManySeries { metric: self.def.name.clone() })
+            .ok_or_else(|| CoreError::TooManySeries { metric: self.def.name.clone(), max: crate::series_table::MAX_SERIES })
     }
 
     /// Records one sample for a label set that top-N folds right now: counts its activity for
@@ -178,7 +201,7 @@ impl Family {
         let mut state = self.lock();
         if let Some(policy) = state.policy.as_mut() {
             let weight = if self.shared.weigh_by_value { value.abs() } else { 1.0 };
-            policy.offer(values, weight);
+            policy.offer(values, weight, now_ms());
         }
         let (mapped, _) = self.map_values(&mut state, values, true);
         let labels = self.escaped_labels(&mapped);
@@ -188,21 +211,55 @@ impl Family {
 
     /// Resolves a handle its series no longer accepts (removed, reset, evicted, or its slot given
     /// to another label set): brings back the label set it was bound to, or, if that is forgotten,
-    /// the overflow series. Returns the live handle.
-    pub(crate) fn revive(&'static self, table: &SeriesTable, stale: u32) -> Result<u32, CoreError> {
+    /// the overflow series. Returns the live handle. A label set with a top-N value outside the top
+    /// N now (a demoted series that left the exposition) is not brought back: the sample goes to
+    /// the series its values fold to, and `value` counts for the ranking as a folded sample would.
+    pub(crate) fn revive(&'static self, table: &SeriesTable, stale: u32, value: f64) -> Result<u32, CoreError> {
         let mut state = self.lock();
         let labels = match state.life.revival(table, stale) {
             Revival::Labels(labels) => labels,
             Revival::Forgotten => self.overflow_labels.clone(),
         };
-        self.bind_labels(&mut state, table, labels, None)
+        if labels == self.overflow_labels || state.life.live(&labels).is_some() {
+            return self.bind_labels(&mut state, table, labels, None);
+        }
+        let Some(policy) = state.policy.as_mut().filter(|p| p.has_top_n()) else {
+            return self.bind_labels(&mut state, table, labels, None);
+        };
+        let values = self.values_of(&labels);
+        let mapped = policy.map_quietly(&values);
+        if mapped == values {
+            return self.bind_labels(&mut state, table, labels, None);
+        }
+        if value.is_finite() && value != 0.0 {
+            let weight = if self.shared.weigh_by_value { value.abs() } else { 1.0 };
+            policy.offer(&values, weight, now_ms());
+        }
+        let folded = self.escaped_labels(&mapped);
+        let ranked = self.ranked_of(&state, &mapped);
+        self.bind_labels(&mut state, table, folded, ranked)
     }
 
     /// The current handle for each of `handles` (as JS cached them): the same when live, the
-    /// live one of the same labels, or 0 when the labels are not live (JS drops it from its cache).
+    /// live one of the same labels, or 0 when the labels are not live or top-N demoted them (JS
+    /// drops it from its cache, so a folded label set is not cached for the life of the process).
     pub(crate) fn resolve(&self, table: &SeriesTable, handles: &[u32]) -> Vec<u32> {
         let state = self.lock();
-        handles.iter().map(|&h| state.life.resolve(table, h)).collect()
+        handles
+            .iter()
+            .map(|&h| {
+                let live = state.life.resolve(table, h);
+                let redirected = table
+                    .get(handle::slot(live))
+                    .and_then(|s| s.policy.as_ref())
+                    .is_some_and(|p| p.redirect.load(Relaxed) != 0);
+                if live == 0 || redirected {
+                    0
+                } else {
+                    live
+                }
+            })
+            .collect()
     }
 
     /// Periodic upkeep: re-ranks top-N labels when due and evicts idle series past the TTL.
@@ -214,9 +271,10 @@ impl Family {
         let rerank_due = state.policy.as_ref().is_some_and(|p| p.has_top_n())
             && now.saturating_sub(state.last_rerank_ms) >= self.limits.rerank_interval_ms;
         if rerank_due {
-            state.last_rerank_ms = now;
-            self.rerank(&mut state, table)?;
+            let since = std::mem::replace(&mut state.last_rerank_ms, now);
+            self.rerank(&mut state, table, since, now)?;
         }
+        self.retire_demoted(&mut state, now);
         if let Some(ttl) = self.limits.ttl_ms {
             let evicted = state.life.evict_idle(now, ttl).len();
             self.evicted.fetch_add(evicted as u64, Relaxed);
@@ -227,17 +285,28 @@ impl Family {
     /// Re-ranks top-N labels (policy.rs) and points each series whose top-N value lost its place
     /// at the series its values now fold to; series whose values regained their place record into
     /// themselves again.
-    fn rerank(&'static self, state: &mut State, table: &SeriesTable) -> Result<(), CoreError> {
+    fn rerank(&'static self, state: &mut State, table: &SeriesTable, since: u64, now: u64) -> Result<(), CoreError> {
         let series = state.life.series();
         let policy = state.policy.as_mut().expect("rerank needs a policy");
-        let Some(demotions) = policy.rerank(&series, self.shared.weigh_by_value) else { return Ok(()) };
+        let reranked = policy.rerank(&series, self.shared.weigh_by_value, since, now);
+        for (label, admitted, demoted) in reranked.changes {
+            self.topn_changes[label][TopNChange::Admitted as usize].fetch_add(admitted, Relaxed);
+            self.topn_changes[label][TopNChange::Demoted as usize].fetch_add(demoted, Relaxed);
+        }
+        let Some(demotions) = reranked.demotions else { return Ok(()) };
         for (s, demoted) in demotions {
             let p = s.policy.as_ref().expect("ranked series are tracked");
+            let own = s.labels();
             if demoted.is_empty() {
                 p.redirect.store(0, Relaxed);
+                state.demoted.remove(&own);
                 continue;
             }
-            let own = s.labels();
+            if !state.demoted.contains_key(&own) {
+                let policy = state.policy.as_ref().expect("policy");
+                let ttl = demoted.iter().map(|&i| policy.demoted_ttl_ms(i)).min().unwrap_or(0);
+                state.demoted.insert(own.clone(), (now, ttl));
+            }
             let mut values = self.values_of(&own);
             for i in demoted {
                 values[i] = OTHER.to_string();
@@ -250,6 +319,20 @@ impl Family {
             }
         }
         Ok(())
+    }
+
+    /// Retires, through the lifecycle, the series whose top-N value has been demoted for its
+    /// demoted TTL: they leave the exposition and their memory is reused.
+    fn retire_demoted(&self, state: &mut State, now: u64) {
+        if state.demoted.is_empty() {
+            return;
+        }
+        let due: Vec<Arc<str>> =
+            state.demoted.iter().filter(|(_, &(since, ttl))| now.saturating_sub(since) >= ttl).map(|(l, _)| l.clone()).collect();
+        for labels in due {
+            state.demoted.remove(&labels);
+            state.life.remove(&labels);
+        }
     }
 
     /// Retires the series of these label values (mapped through the policy) from the exposition.
@@ -291,6 +374,23 @@ impl Family {
 
     pub(crate) fn evicted(&self) -> u64 {
         self.evicted.load(Relaxed)
+    }
+
+    /// Top-N admissions or demotions counted for `label` (an index).
+    pub(crate) fn topn_changes(&self, label: usize, change: TopNChange) -> u64 {
+        self.topn_changes[label][change as usize].load(Relaxed)
+    }
+
+    /// Per top-N label: the activity per second a value outside the top N must exceed now to take
+    /// a place at the next re-rank.
+    pub(crate) fn topn_thresholds(&self, now: u64) -> Vec<(usize, f64)> {
+        self.lock().policy.as_ref().map_or_else(Vec::new, |p| p.thresholds(now))
+    }
+
+    /// Series whose top-N value lost its place and that are still exposed (until their demoted TTL).
+    #[cfg(test)]
+    pub(crate) fn demoted_count(&self) -> usize {
+        self.lock().demoted.len()
     }
 
     /// The number of values the top-N sketches of this family track (bounded by their capacity).

@@ -6,6 +6,7 @@
 
 mod buckets;
 mod buffer_pool;
+mod clock;
 mod counter;
 mod definition;
 pub mod errors;
@@ -29,13 +30,12 @@ mod series_table;
 mod snapshot;
 mod topn;
 
-use definition::{Definition, Kind, Limits};
+use definition::{Definition, Kind, LabelRule, Limits, Weight};
 use series::RejectReason;
 use errors::{from_napi, map_error, panic_message, CoreError, ErrorCode, NativeResult};
 use format::Format;
 use napi::bindgen_prelude::{ArrayBuffer, AsyncTask, BufferSlice, Float64ArraySlice, JsError, Uint32Array};
 use napi::{Env, ScopedTask};
-use policy::{LabelRule, Weight};
 use napi_derive::napi;
 
 /// A metric family as JS defines it.
@@ -81,6 +81,9 @@ pub struct LabelRuleDefinition {
     pub hysteresis: Option<f64>,
     /// `"samples"` (1 per sample) or `"value"` (the sample's value, e.g. bytes).
     pub weight: Option<String>,
+    /// How long the series of a value that lost its top-N place stays exposed, in milliseconds,
+    /// before it leaves the exposition and its memory is reused. Default 300,000 (5 minutes).
+    pub demoted_ttl_ms: Option<f64>,
 }
 
 /// The values of one series, as read by `familySnapshot`.
@@ -167,6 +170,7 @@ pub fn define_family(definition: FamilyDefinition) -> napi::Result<u32, ErrorCod
                 drop: r.drop.unwrap_or(false),
                 max_length: r.max_length,
                 hysteresis: r.hysteresis.unwrap_or(0.25),
+                demoted_ttl_ms: r.demoted_ttl_ms.map(|t| t.max(0.0) as u64),
                 weight: match r.weight.as_deref() {
                     None => None,
                     Some(w) => Some(Weight::parse(w).ok_or_else(|| CoreError::InvalidDefinition {
@@ -244,6 +248,13 @@ pub fn apply_samples(thread: u32, samples: Float64ArraySlice, length: u32) -> na
 #[napi(catch_unwind)]
 pub fn record_folded(family_id: u32, thread: u32, label_values: Vec<String>, value: f64) -> napi::Result<(), ErrorCode> {
     guarded(|| record::record_folded(family_id, thread, &label_values, value))
+}
+
+/// setManualClock: fixes the core's clock (top-N decay and re-ranks, TTLs, demoted TTLs) at `ms`
+/// milliseconds, or returns it to the monotonic clock when `ms` is null. Process-wide; for tests.
+#[napi(catch_unwind)]
+pub fn set_manual_clock(ms: Option<f64>) {
+    clock::set_manual(ms.filter(|m| m.is_finite()).map(|m| m.max(0.0) as u64));
 }
 
 /// maintain: re-ranks top-N labels and evicts idle series of a registry when due (call ~1/s).

@@ -2,8 +2,9 @@
 //! to the values a family exposes, so cardinality stays bounded whatever the input, and the top-N
 //! ranking of series activity (the sketch itself is topn.rs).
 
+use crate::definition::LabelRule;
 use crate::series::Series;
-use crate::topn::TopN;
+use crate::topn::{TopN, HALF_LIFE_INTERVALS};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -11,6 +12,11 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 pub(crate) const OTHER: &str = "__other__";
 /// The value every label of a family's overflow series carries once its series cap is reached.
 pub(crate) const OVERFLOW: &str = "__overflow__";
+/// How long a demoted top-N value's series stays exposed by default (5 minutes).
+pub(crate) const DEFAULT_DEMOTED_TTL_MS: u64 = 300_000;
+/// The shortest half-life top-N activity decays with, whatever the re-rank interval (an interval
+/// of 0, "re-rank at every upkeep", must not make every count vanish within milliseconds).
+pub(crate) const MIN_HALF_LIFE_MS: f64 = 1000.0;
 
 /// Why a label value was folded (the `reason` label of `metricore_label_values_folded_total`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,44 +40,6 @@ impl FoldReason {
     }
 }
 
-/// How top-N measures activity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Weight {
-    /// Each sample counts 1 (histograms' default).
-    Samples,
-    /// Each sample counts its value, e.g. bytes (counters' default).
-    Value,
-}
-
-impl Weight {
-    /// Reads `"samples"` or `"value"`; anything else is None (an error for the caller to report).
-    pub(crate) fn parse(s: &str) -> Option<Weight> {
-        match s {
-            "samples" => Some(Weight::Samples),
-            "value" => Some(Weight::Value),
-            _ => None,
-        }
-    }
-}
-
-/// The rule for one label of one family.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub(crate) struct LabelRule {
-    pub(crate) allow: Option<Vec<String>>,
-    pub(crate) top_n: Option<u32>,
-    pub(crate) drop: bool,
-    /// Values longer than this many characters are cut to this length.
-    pub(crate) max_length: Option<u32>,
-    pub(crate) hysteresis: f64,
-    pub(crate) weight: Option<Weight>,
-}
-
-impl LabelRule {
-    pub(crate) fn is_empty(&self) -> bool {
-        self.allow.is_none() && self.top_n.is_none() && !self.drop && self.max_length.is_none()
-    }
-}
-
 /// A family's policy: one rule per label (in label order) plus the top-N state of those labels.
 pub(crate) struct FamilyPolicy {
     pub(crate) rules: Vec<LabelRule>,
@@ -90,6 +58,15 @@ pub(crate) struct Mapped {
     pub(crate) unstable: bool,
 }
 
+/// What one re-rank changed.
+pub(crate) struct Reranked {
+    /// Per top-N label: (label, values admitted, values demoted).
+    pub(crate) changes: Vec<(usize, u64, u64)>,
+    /// When any admission changed: every series with top-N values and the labels whose value is
+    /// not admitted now (empty: all admitted).
+    pub(crate) demotions: Option<Vec<(&'static Series, Vec<usize>)>>,
+}
+
 fn load_f64(cell: &AtomicU64) -> f64 {
     f64::from_bits(cell.load(Relaxed))
 }
@@ -99,10 +76,27 @@ fn cut(value: &str, max_chars: usize) -> Option<String> {
 }
 
 impl FamilyPolicy {
-    pub(crate) fn new(rules: Vec<LabelRule>) -> FamilyPolicy {
+    /// A policy whose top-N activity halves every `HALF_LIFE_INTERVALS` re-rank intervals (at
+    /// least `MIN_HALF_LIFE_MS`).
+    pub(crate) fn new(rules: Vec<LabelRule>, rerank_interval_ms: u64) -> FamilyPolicy {
         let allow_sets = rules.iter().map(|r| r.allow.as_ref().map(|a| a.iter().cloned().collect())).collect();
-        let top = rules.iter().map(|r| r.top_n.map(|n| TopN::new(n as usize, r.hysteresis))).collect();
+        let half_life = (HALF_LIFE_INTERVALS * rerank_interval_ms as f64).max(MIN_HALF_LIFE_MS);
+        let top = rules
+            .iter()
+            .map(|r| r.top_n.map(|n| TopN::new(n as usize, r.hysteresis).with_half_life(half_life)))
+            .collect();
         FamilyPolicy { rules, allow_sets, top }
+    }
+
+    /// How long a series whose value of `label` lost its top-N place stays exposed.
+    pub(crate) fn demoted_ttl_ms(&self, label: usize) -> u64 {
+        self.rules.get(label).and_then(|r| r.demoted_ttl_ms).unwrap_or(DEFAULT_DEMOTED_TTL_MS)
+    }
+
+    /// Per top-N label: the activity per second a value outside the top N must exceed now to take
+    /// a place at the next re-rank (`TopN::threshold_rate`).
+    pub(crate) fn thresholds(&self, now_ms: u64) -> Vec<(usize, f64)> {
+        self.top.iter().enumerate().filter_map(|(i, t)| t.as_ref().map(|t| (i, t.threshold_rate(now_ms)))).collect()
     }
 
     pub(crate) fn has_top_n(&self) -> bool {
@@ -162,12 +156,12 @@ impl FamilyPolicy {
             .collect()
     }
 
-    /// Offers one sample's weight to the top-N sketches of its (raw) values.
-    pub(crate) fn offer(&mut self, raw: &[String], weight: f64) {
+    /// Offers one sample's weight, at `now_ms`, to the top-N sketches of its (raw) values.
+    pub(crate) fn offer(&mut self, raw: &[String], weight: f64, now_ms: u64) {
         let ranked: Vec<(usize, String)> = self.ranked_values(raw).into_iter().map(|(i, v)| (i, v.into_owned())).collect();
         for (i, v) in ranked {
             if let Some(top) = self.top[i].as_mut() {
-                top.offer(&v, weight);
+                top.offer_at(&v, weight, now_ms);
             }
         }
     }
@@ -177,10 +171,10 @@ impl FamilyPolicy {
         self.top.iter().flatten().map(|t| t.tracked()).sum()
     }
 
-    /// Re-ranks: feeds the activity of `series` since the last re-rank into the sketches, re-ranks
-    /// them, and, if any admission changed, returns for every series with top-N values the labels
-    /// whose value is not admitted now (empty: all admitted). None when nothing changed.
-    pub(crate) fn rerank(&mut self, series: &[&'static Series], by_value: bool) -> Option<Vec<(&'static Series, Vec<usize>)>> {
+    /// Re-ranks at `now_ms`: feeds the activity of `series` since the last re-rank (at `since_ms`)
+    /// into the sketches, spread over that span, re-ranks them, and, if any admission changed,
+    /// lists for every series with top-N values the labels whose value is not admitted now.
+    pub(crate) fn rerank(&mut self, series: &[&'static Series], by_value: bool, since_ms: u64, now_ms: u64) -> Reranked {
         for s in series {
             let Some(p) = s.policy.as_ref() else { continue };
             let total = s.cells.activity(by_value) + load_f64(&p.redirected_activity);
@@ -191,17 +185,18 @@ impl FamilyPolicy {
             }
             for (i, v) in p.ranked.lock().unwrap_or_else(|e| e.into_inner()).iter() {
                 if let Some(top) = self.top[*i].as_mut() {
-                    top.offer(v, delta);
+                    top.offer_spread(v, delta, since_ms, now_ms);
                 }
             }
         }
-        let mut changed = false;
-        for top in self.top.iter_mut().flatten() {
-            let (admitted, demoted) = top.rerank();
-            changed |= !admitted.is_empty() || !demoted.is_empty();
+        let mut changes = Vec::new();
+        for (i, top) in self.top.iter_mut().enumerate() {
+            let Some(top) = top.as_mut() else { continue };
+            let (admitted, demoted) = top.rerank_at(now_ms);
+            changes.push((i, admitted.len() as u64, demoted.len() as u64));
         }
-        if !changed {
-            return None;
+        if changes.iter().all(|&(_, a, d)| a == 0 && d == 0) {
+            return Reranked { changes, demotions: None };
         }
         let mut demotions = Vec::new();
         for s in series {
@@ -217,7 +212,7 @@ impl FamilyPolicy {
                 .collect();
             demotions.push((*s, demoted));
         }
-        Some(demotions)
+        Reranked { changes, demotions: Some(demotions) }
     }
 
     /// The raw values' top-N labels after cutting, for activity accounting.
@@ -247,11 +242,14 @@ mod tests {
 
     #[test]
     fn maps_allowlist_drop_and_length() {
-        let mut policy = FamilyPolicy::new(vec![
-            LabelRule { allow: Some(strings(&["main"])), ..Default::default() },
-            LabelRule { drop: true, ..Default::default() },
-            LabelRule { max_length: Some(3), ..Default::default() },
-        ]);
+        let mut policy = FamilyPolicy::new(
+            vec![
+                LabelRule { allow: Some(strings(&["main"])), ..Default::default() },
+                LabelRule { drop: true, ..Default::default() },
+                LabelRule { max_length: Some(3), ..Default::default() },
+            ],
+            10_000,
+        );
         let m = policy.map(&strings(&["other-cache", "proj", "héllo"]));
         assert_eq!(m.values, strings(&[OTHER, "", "hél"]));
         assert_eq!(m.folds, vec![(0, FoldReason::Allowlist), (2, FoldReason::Length)]);
@@ -263,7 +261,7 @@ mod tests {
 
     #[test]
     fn top_n_admits_while_there_is_room_then_folds() {
-        let mut policy = FamilyPolicy::new(vec![LabelRule { top_n: Some(1), hysteresis: 0.25, ..Default::default() }]);
+        let mut policy = FamilyPolicy::new(vec![LabelRule { top_n: Some(1), hysteresis: 0.25, ..Default::default() }], 10_000);
         let m = policy.map(&strings(&["acme"]));
         assert_eq!(m.values, strings(&["acme"]));
         assert!(!m.unstable);

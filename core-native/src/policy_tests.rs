@@ -4,7 +4,7 @@
 use crate::definition::{Definition, Kind, Limits};
 use crate::record;
 use crate::handle::{self, FOLDED};
-use crate::policy::LabelRule;
+use crate::definition::LabelRule;
 use crate::registry;
 use crate::format::Format;
 use crate::render::render;
@@ -202,4 +202,163 @@ fn removed_series_leave_the_exposition_and_come_back_when_recorded() {
     assert_eq!(values(f), vec![(vec!["1".to_string()], 2.0), (vec!["2".to_string()], 6.0)]);
     registry::clear(f).unwrap();
     assert!(values(f).is_empty());
+}
+
+/// Runs `f` with the core's clock fixed for this test's thread (tests run in parallel threads).
+struct ManualClock;
+
+impl ManualClock {
+    fn at(ms: u64) -> ManualClock {
+        crate::clock::set_thread_manual(Some(ms));
+        ManualClock
+    }
+
+    fn set(&self, ms: u64) {
+        crate::clock::set_thread_manual(Some(ms));
+    }
+}
+
+impl Drop for ManualClock {
+    fn drop(&mut self) {
+        crate::clock::set_thread_manual(None);
+    }
+}
+
+fn text(reg: &str) -> String {
+    String::from_utf8(render(registry::registry(reg), Format::Text, &[])).unwrap()
+}
+
+#[test]
+fn a_demoted_series_stays_for_its_demoted_ttl_then_leaves_and_its_memory_is_reused() {
+    let clock = ManualClock::at(0);
+    let rule = LabelRule { top_n: Some(2), hysteresis: 0.25, demoted_ttl_ms: Some(5000), ..Default::default() };
+    let f = define(
+        "p-demoted",
+        Kind::Counter,
+        &["org", "route"],
+        Limits { rules: vec![rule, LabelRule::default()], rerank_interval_ms: 1000, ..Default::default() },
+    );
+    let l = |org: &str, route: &str| vec![org.to_string(), route.to_string()];
+    // "a" and "b" take the two free places; JS caches their handles.
+    let a = registry::bind(f, &l("a", "/")).unwrap();
+    let b = registry::bind(f, &l("b", "/")).unwrap();
+    assert_eq!(a & FOLDED, 0);
+    record::apply(1, &[a as f64, 10.0, b as f64, 10.0]);
+    let mut recorded = 20.0;
+    // "c" sends 100/s (folded until admitted), "a" 50/s, "b" nothing: "b" loses its place to "c".
+    let family = registry::family(f).unwrap();
+    let demoted = || family.topn_changes(0, crate::family::TopNChange::Demoted);
+    // Steps the clock 10 ms at a time to `to`, recording "c" and "a", re-ranking every second.
+    let run = |from: u64, to: u64, recorded: &mut f64, stop: &dyn Fn() -> bool| -> Option<u64> {
+        for ms in (from..=to).step_by(10) {
+            clock.set(ms);
+            record(f, 1, &["c", "/"], 1.0, 1);
+            *recorded += 1.0;
+            if ms % 20 == 0 {
+                record::apply(1, &[a as f64, 1.0]);
+                *recorded += 1.0;
+            }
+            if ms % 1000 == 0 {
+                registry::maintain("p-demoted").unwrap();
+                if stop() {
+                    return Some(ms);
+                }
+            }
+        }
+        None
+    };
+    let demoted_at = run(10, 4000, &mut recorded, &|| demoted() > 0).expect("b demoted within 4 re-ranks");
+    assert_eq!(demoted(), 1);
+    assert_eq!(family.topn_changes(0, crate::family::TopNChange::Admitted), 1);
+    assert_eq!(family.demoted_count(), 1);
+    // Still exposed with its final value; new samples of "b" go to __other__ at once, also through
+    // the handle JS cached, and resolving that handle tells JS to drop it.
+    let get = |org: &str| values(f).into_iter().find(|(v, _)| v[0] == org).map(|(_, n)| n);
+    assert_eq!(get("b"), Some(10.0));
+    let other = get("__other__").unwrap_or(0.0);
+    record::apply(1, &[b as f64, 3.0]);
+    record(f, 1, &["b", "/"], 2.0, 1);
+    recorded += 5.0;
+    assert_eq!(get("b"), Some(10.0));
+    assert_eq!(get("__other__"), Some(other + 5.0));
+    assert_eq!(registry::resolve(f, &[a, b]).unwrap(), vec![a, 0]);
+    assert_eq!(total(f), recorded);
+    // Exposed until demotedTtl after the demotion, then it leaves the exposition (its 10 with it).
+    run(demoted_at + 10, demoted_at + 4000, &mut recorded, &|| false);
+    assert_eq!(get("b"), Some(10.0));
+    clock.set(demoted_at + 4999);
+    registry::maintain("p-demoted").unwrap();
+    assert_eq!(get("b"), Some(10.0));
+    clock.set(demoted_at + 5000);
+    registry::maintain("p-demoted").unwrap();
+    assert_eq!(get("b"), None);
+    assert_eq!(family.demoted_count(), 0);
+    assert_eq!(family.retired_count(), 1);
+    assert_eq!(total(f), recorded - 10.0);
+    // A sample on the stale handle does not bring "b" back: it is folded (and ranked) as "b".
+    record::apply(1, &[b as f64, 1.0]);
+    recorded += 1.0;
+    assert_eq!(get("b"), None);
+    assert_eq!(total(f), recorded - 10.0);
+    // The next new series takes the retired series' memory.
+    let fresh = registry::bind(f, &l("a", "/new")).unwrap();
+    assert_eq!(handle::slot(fresh), handle::slot(b));
+    assert_eq!(family.retired_count(), 0);
+    let text = text("p-demoted");
+    assert!(text.contains("metricore_topn_changes_total{family=\"m\",label=\"org\",change=\"admitted\"} 1\n"), "{text}");
+    assert!(text.contains("metricore_topn_changes_total{family=\"m\",label=\"org\",change=\"demoted\"} 1\n"), "{text}");
+    assert!(text.contains("metricore_topn_threshold{family=\"m\",label=\"org\"} "), "{text}");
+}
+
+#[test]
+fn bursts_then_quiet_are_exposed_within_two_reranks_and_series_stay_bounded() {
+    // The stream: each phase, 5 new orgs send 6,000 builds each over 1.5 s, then go quiet
+    // until the next phase 4 s later; topN 5, re-rank 1 s, demotedTtl 3 s.
+    let clock = ManualClock::at(0);
+    let rule = LabelRule { top_n: Some(5), hysteresis: 0.25, demoted_ttl_ms: Some(3000), ..Default::default() };
+    let f = define("p-bursts", Kind::Histogram, &["org"], Limits { rules: vec![rule], rerank_interval_ms: 1000, ..Default::default() });
+    let mut next_rerank = 1000u64;
+    let mut series_over_time = Vec::new();
+    // Moves the clock to `t`, running the upkeep at every whole second passed.
+    let mut tick_to = |t: u64, series_over_time: &mut Vec<usize>| {
+        while next_rerank <= t {
+            clock.set(next_rerank);
+            registry::maintain("p-bursts").unwrap();
+            series_over_time.push(values(f).len());
+            next_rerank += 1000;
+        }
+        clock.set(t);
+    };
+    let mut recorded = 0.0;
+    for phase in 0..6u64 {
+        let orgs: Vec<String> = (0..5).map(|i| format!("burst{phase}-{i}")).collect();
+        let start = phase * 4000 + 300;
+        let mut exposed_at = None;
+        for i in 0..6000u64 {
+            let t = start + i * 1500 / 6000;
+            tick_to(t, &mut series_over_time);
+            for org in &orgs {
+                record(f, 1, &[org], 0.5, 1);
+            }
+            recorded += 5.0;
+            if exposed_at.is_none() {
+                let exposed = values(f);
+                if orgs.iter().all(|o| exposed.iter().any(|(v, _)| &v[0] == o)) {
+                    exposed_at = Some(t);
+                }
+            }
+        }
+        let exposed_at = exposed_at.unwrap_or_else(|| panic!("phase {phase}: the burst's orgs were never exposed"));
+        let reranks = exposed_at / 1000 - start / 1000;
+        assert!(if phase == 0 { exposed_at == start } else { reranks <= 2 }, "phase {phase}: exposed {reranks} re-ranks after the burst began");
+        tick_to((phase + 1) * 4000, &mut series_over_time);
+    }
+    // At most N + 1 + the demotions within demotedTtl (one set of 5 at a time) ever exposed, and
+    // the last phase's orgs hold the places.
+    assert!(series_over_time.iter().all(|&n| n <= 5 + 1 + 5), "{series_over_time:?}");
+    assert!(*series_over_time.iter().max().unwrap() > 6, "demoted series stay exposed for a while: {series_over_time:?}");
+    let exposed: Vec<String> = values(f).into_iter().map(|(v, _)| v[0].clone()).collect();
+    assert!((0..5).all(|i| exposed.contains(&format!("burst5-{i}"))), "{exposed:?}");
+    assert!(total(f) <= recorded);
+    assert!(registry::family(f).unwrap().tracked_values() <= 100);
 }

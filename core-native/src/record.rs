@@ -13,11 +13,12 @@ use crate::series_table::SeriesTable;
 use std::sync::atomic::Ordering::Relaxed;
 
 /// A sample on a handle its series does not accept: the family brings back the labels the handle
-/// was bound to (lifecycle.rs) and the sample goes there.
+/// was bound to (lifecycle.rs), or the series they fold to when top-N demoted them, and the sample
+/// goes there. `value` counts for the top-N ranking in the second case (0: already counted).
 #[cold]
-fn revive(table: &SeriesTable, series: &'static Series, stale: u32) -> Option<&'static Series> {
+fn revive(table: &SeriesTable, series: &'static Series, stale: u32, value: f64) -> Option<&'static Series> {
     let family = family(series.shared.family_id).ok()?;
-    let handle = family.revive(table, stale).ok()?;
+    let handle = family.revive(table, stale, value).ok()?;
     table.get(handle::slot(handle))
 }
 
@@ -36,7 +37,7 @@ fn follow_policy(table: &SeriesTable, series: &'static Series, value: f64) -> Op
         let weight = if series.shared.weigh_by_value { value.abs() } else { 1.0 };
         crate::histogram::add_f64(&policy.redirected_activity, weight);
         let target = table.get(handle::slot(redirect))?;
-        series = if target.accepts(redirect) { target } else { revive(table, target, redirect)? };
+        series = if target.accepts(redirect) { target } else { revive(table, target, redirect, 0.0)? };
     }
     Some(series)
 }
@@ -57,7 +58,7 @@ pub(crate) fn apply(thread: u32, samples: &[f64]) {
             continue;
         }
         if !series.accepts(raw) {
-            match revive(table, series, raw & !SET_FLAG) {
+            match revive(table, series, raw & !SET_FLAG, value) {
                 Some(s) => series = s,
                 None => continue,
             }

@@ -4,8 +4,8 @@
 //! exports this table's names).
 
 use crate::definition::Kind;
-use crate::family::Family;
-use crate::format::{family_name, write_header, write_u64, Format};
+use crate::family::{now_ms, Family, TopNChange};
+use crate::format::{family_name, write_f64, write_header, write_u64, Format};
 use crate::policy::FoldReason;
 use crate::series::RejectReason;
 
@@ -38,8 +38,19 @@ pub(crate) const EVICTED: SelfMetric = SelfMetric {
     help: "Series evicted after their idle TTL, by family.",
 };
 
+pub(crate) const TOPN_CHANGES: SelfMetric = SelfMetric {
+    name: "metricore_topn_changes_total",
+    kind: Kind::Counter,
+    help: "Top-N values admitted to or demoted from their own series at a re-rank, by family, label and change (admitted, demoted).",
+};
+pub(crate) const TOPN_THRESHOLD: SelfMetric = SelfMetric {
+    name: "metricore_topn_threshold",
+    kind: Kind::Gauge,
+    help: "Activity per second (samples, or the recorded value with weight \"value\"; decayed with a half-life of 2 re-rank intervals) a value outside the top N must exceed to take a place at the next re-rank, by family and label.",
+};
+
 /// Every self-metric family the core renders, in exposition order.
-pub(crate) const ALL: [&SelfMetric; 4] = [&SERIES, &REJECTED, &FOLDED, &EVICTED];
+pub(crate) const ALL: [&SelfMetric; 6] = [&SERIES, &REJECTED, &FOLDED, &EVICTED, &TOPN_CHANGES, &TOPN_THRESHOLD];
 
 fn header(out: &mut Vec<u8>, metric: &SelfMetric, format: Format) {
     write_header(out, family_name(metric.name, metric.kind, format), metric.help, metric.kind, None, format);
@@ -47,6 +58,19 @@ fn header(out: &mut Vec<u8>, metric: &SelfMetric, format: Format) {
 
 /// Writes `name{k1="v1",k2="v2"} n` (label values here are metric and label names: no escaping).
 fn sample(out: &mut Vec<u8>, metric: &SelfMetric, labels: &[(&str, &str)], n: u64) {
+    sample_start(out, metric, labels);
+    write_u64(out, n);
+    out.push(b'\n');
+}
+
+/// `sample` for a float value.
+fn sample_f64(out: &mut Vec<u8>, metric: &SelfMetric, labels: &[(&str, &str)], v: f64) {
+    sample_start(out, metric, labels);
+    write_f64(out, v);
+    out.push(b'\n');
+}
+
+fn sample_start(out: &mut Vec<u8>, metric: &SelfMetric, labels: &[(&str, &str)]) {
     out.extend_from_slice(metric.name.as_bytes());
     out.push(b'{');
     for (i, (k, v)) in labels.iter().enumerate() {
@@ -59,8 +83,6 @@ fn sample(out: &mut Vec<u8>, metric: &SelfMetric, labels: &[(&str, &str)], n: u6
         out.push(b'"');
     }
     out.extend_from_slice(b"} ");
-    write_u64(out, n);
-    out.push(b'\n');
 }
 
 /// Renders every self-metric family over `families`.
@@ -93,6 +115,23 @@ pub(crate) fn render(out: &mut Vec<u8>, families: &[&'static Family], format: Fo
     header(out, &EVICTED, format);
     for family in families.iter().filter(|f| f.limits.ttl_ms.is_some()) {
         sample(out, &EVICTED, &[("family", &family.def.name)], family.evicted());
+    }
+    let now = now_ms();
+    let thresholds: Vec<(&Family, Vec<(usize, f64)>)> = families.iter().map(|f| (*f, f.topn_thresholds(now))).collect();
+    header(out, &TOPN_CHANGES, format);
+    for (family, labels) in &thresholds {
+        for &(i, _) in labels {
+            for change in TopNChange::ALL {
+                let labels = [("family", family.def.name.as_str()), ("label", family.def.label_names[i].as_str()), ("change", change.as_str())];
+                sample(out, &TOPN_CHANGES, &labels, family.topn_changes(i, change));
+            }
+        }
+    }
+    header(out, &TOPN_THRESHOLD, format);
+    for (family, labels) in &thresholds {
+        for &(i, rate) in labels {
+            sample_f64(out, &TOPN_THRESHOLD, &[("family", &family.def.name), ("label", &family.def.label_names[i])], rate);
+        }
     }
 }
 

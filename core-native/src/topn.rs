@@ -71,12 +71,6 @@ pub struct TopN {
     admitted: HashSet<Box<str>>,
 }
 
-/// A monotonic millisecond clock for the callers that do not pass a time (`offer`, `rerank`).
-fn clock_ms() -> u64 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START.get_or_init(std::time::Instant::now).elapsed().as_millis() as u64
-}
-
 impl TopN {
     /// TopN::new: a ranking of `n` values with the given hysteresis (0.25 = 25%) and the default
     /// half-life; `with_half_life` sets another.
@@ -98,10 +92,6 @@ impl TopN {
     pub fn with_half_life(mut self, half_life_ms: f64) -> TopN {
         self.half_life_ms = if half_life_ms.is_finite() { half_life_ms.max(1.0) } else { DEFAULT_HALF_LIFE_MS };
         self
-    }
-
-    pub fn half_life_ms(&self) -> f64 {
-        self.half_life_ms
     }
 
     pub fn is_admitted(&self, value: &str) -> bool {
@@ -134,13 +124,9 @@ impl TopN {
         true
     }
 
+    #[cfg(test)]
     pub fn admitted(&self) -> impl Iterator<Item = &str> {
         self.admitted.iter().map(|s| &**s)
-    }
-
-    /// Adds `weight` of activity for `value` now, on the sketch's own clock. Prefer `offer_at`.
-    pub fn offer(&mut self, value: &str, weight: f64) {
-        self.offer_at(value, weight, clock_ms());
     }
 
     /// offer_at: adds `weight` of activity for `value` at `now_ms`. O(1), or O(capacity) when an
@@ -234,12 +220,14 @@ impl TopN {
     }
 
     /// The decayed activity of `value` at `now_ms` (0 when the sketch does not hold it).
+    #[cfg(test)]
     pub fn activity(&self, value: &str, now_ms: u64) -> f64 {
         let decay = (-(now_ms as f64 - self.landmark_ms as f64) / self.half_life_ms).exp2();
         self.index.get(value).map_or(0.0, |&i| self.entries[i].count * decay)
     }
 
     /// activity_rate: `activity` as an exponentially weighted rate per second (activity · ln 2 / half-life).
+    #[cfg(test)]
     pub fn activity_rate(&self, value: &str, now_ms: u64) -> f64 {
         self.activity(value, now_ms) * std::f64::consts::LN_2 * 1000.0 / self.half_life_ms
     }
@@ -281,11 +269,6 @@ impl TopN {
             return 0.0;
         }
         self.weakest_unadmitted().map_or(0.0, |(_, min)| min)
-    }
-
-    /// Re-ranks now, on the sketch's own clock. Prefer `rerank_at`.
-    pub fn rerank(&mut self) -> (Vec<Box<str>>, Vec<Box<str>>) {
-        self.rerank_at(clock_ms())
     }
 
     /// rerank_at: admits the candidates that stand out, each replacing the weakest admitted value
@@ -350,6 +333,7 @@ impl TopN {
     }
 
     /// The most values the sketch holds.
+    #[cfg(test)]
     pub fn capacity(&self) -> usize {
         self.capacity
     }

@@ -118,6 +118,8 @@ describe('constants from the core', () => {
       'metricore_rejected_samples_total',
       'metricore_label_values_folded_total',
       'metricore_series_evicted_total',
+      'metricore_topn_changes_total',
+      'metricore_topn_threshold',
     ]);
   });
 });
