@@ -32,7 +32,6 @@ export const ErrorCode = {
   RESERVED_NAME: 'METRICORE_RESERVED_NAME',
   SAMPLE_NAME_CLASH: 'METRICORE_SAMPLE_NAME_CLASH',
   PLUGIN_NOT_APPLIED: 'METRICORE_PLUGIN_NOT_APPLIED',
-  PLUGIN_REUSED: 'METRICORE_PLUGIN_REUSED',
   TAP_TIMEOUT: 'METRICORE_TAP_TIMEOUT',
 } as const;
 
@@ -158,13 +157,6 @@ export const errors = {
     new MetricoreTypeError(
       ErrorCode.SAMPLE_NAME_CLASH,
       `metric "${metric}" would render sample "${sample}", which metric "${other}" already renders; rename one of them`,
-    ),
-  pluginNotApplied: (plugin: string, detail: string) =>
-    new MetricoreError(ErrorCode.PLUGIN_NOT_APPLIED, `plugin "${plugin}" ${detail}`),
-  pluginReused: (plugin: string) =>
-    new MetricoreError(
-      ErrorCode.PLUGIN_REUSED,
-      `plugin "${plugin}": this instance is already applied to another host; call its factory again for each host`,
     ),
   tapTimeout: (plugin: string, hook: string, ms: number) =>
     new MetricoreError(ErrorCode.TAP_TIMEOUT, `plugin "${plugin}" ${hook} tap timed out after ${ms} ms`),

@@ -1,6 +1,7 @@
 /**
  * gauge: a gauge family and its bound children.
  */
+import { ErrorCode, MetricoreError } from './errors.js';
 import { Metric } from './metric.js';
 import type { Labels } from './labels.js';
 import { record, SET_FLAG } from './recorder.js';
@@ -48,7 +49,7 @@ export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
 
   protected makeFoldedChild(): GaugeChild {
     // Gauges cannot use top-N (checked at definition), so the core never folds them this way.
-    throw new Error(`metric "${this.name}": a gauge binding came back folded by top-N`);
+    throw new MetricoreError(ErrorCode.NATIVE_ERROR, `metric "${this.name}": a gauge binding came back folded by top-N, which gauges cannot use; please report it`);
   }
 
   /** set: `set(v)` or `set(labels, v)`. */

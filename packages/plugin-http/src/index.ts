@@ -9,7 +9,7 @@
  * ```
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { parseOptions, type MetricsHost, type Plugin } from '@metricore/framework';
+import { ErrorCode, MetricoreError, MetricoreTypeError, parseOptions, type MetricsHost, type Plugin } from '@metricore/framework';
 import { expressMiddleware, type ExpressMiddleware } from './express.js';
 import { fastifyPlugin, type FastifyMetricsPlugin } from './fastify.js';
 import { koaMiddleware, type KoaMiddleware } from './koa.js';
@@ -43,16 +43,18 @@ export interface HttpMetricsPlugin extends Plugin {
   koa(): KoaMiddleware;
 }
 
-const appliedTo = new WeakMap<MetricsHost, HttpMetricsPlugin>();
-
 /**
  * httpMetricsOf: the plugin applied to `host`, for its adapters when the plugin came from a config
- * file (`metricore.config.*`) rather than from code. Throws when the host has none.
+ * file (`metricore.config.*`) rather than from code; a thin wrapper over
+ * `host.getPlugin<HttpMetricsPlugin>('@metricore/plugin-http')`. Throws METRICORE_PLUGIN_NOT_APPLIED when the host has none.
  */
 export function httpMetricsOf(host: MetricsHost): HttpMetricsPlugin {
-  const plugin = appliedTo.get(host);
+  const plugin = host.getPlugin<HttpMetricsPlugin>(PLUGIN_NAME);
   if (plugin !== undefined) return plugin;
-  throw new Error(`${PLUGIN_NAME}: this host has no ${PLUGIN_NAME} applied; add it to its plugins (in code or in metricore.config.*)`);
+  throw new MetricoreError(
+    ErrorCode.PLUGIN_NOT_APPLIED,
+    `${PLUGIN_NAME}: this host has no ${PLUGIN_NAME} applied; add it to its plugins (in code or in metricore.config.*)`,
+  );
 }
 
 /** httpMetrics: the plugin factory. Throws `METRICORE_INVALID_OPTION` naming a bad option. */
@@ -61,7 +63,8 @@ export default function httpMetrics(options: HttpMetricsOptions = {}): HttpMetri
   let tracker: HttpTracker | undefined;
   const applied = (adapter: string): HttpTracker => {
     if (tracker !== undefined) return tracker;
-    throw new Error(
+    throw new MetricoreError(
+      ErrorCode.PLUGIN_NOT_APPLIED,
       `${PLUGIN_NAME}: ${adapter}() needs the plugin applied to a host first: ` +
         'pass it in `new MetricsHost({ plugins: [http] })` or call `host.use(http)` before creating adapters',
     );
@@ -71,14 +74,19 @@ export default function httpMetrics(options: HttpMetricsOptions = {}): HttpMetri
     framework: '^0.1.0',
     apply(host: MetricsHost) {
       if (tracker !== undefined) {
-        throw new Error(`${PLUGIN_NAME}: this plugin instance is already applied to a host; call httpMetrics() again for another host`);
+        throw new MetricoreError(
+          ErrorCode.PLUGIN_DUPLICATE,
+          `${PLUGIN_NAME}: this plugin instance is already applied to a host; call httpMetrics() again for another host`,
+        );
       }
       tracker = new HttpTracker(host, resolved);
-      appliedTo.set(host, plugin);
     },
     wrap: (handler, route) => {
       if (typeof route !== 'string' && typeof route !== 'function') {
-        throw new TypeError(`${PLUGIN_NAME}: wrap(handler, route): route must be a template string or a resolver function, got ${typeof route}`);
+        throw new MetricoreTypeError(
+          ErrorCode.INVALID_OPTION,
+          `${PLUGIN_NAME}: wrap(handler, route): route must be a template string or a resolver function, got ${typeof route}`,
+        );
       }
       return wrapHandler(applied('wrap'), handler, route);
     },

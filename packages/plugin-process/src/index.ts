@@ -66,11 +66,12 @@ function debugLoggerOf(logger: Logger): ProcessLogger | undefined {
   return { debug: (message, error) => logger.debug!(message, error) };
 }
 
-const pluginsByHost = new WeakMap<MetricsHost, ProcessPlugin>();
-
-/** processPluginOf: the process plugin applied to `host` (e.g. loaded from a config file), to call `watchPid` on. */
+/**
+ * processPluginOf: the process plugin applied to `host` (e.g. loaded from a config file), to call
+ * `watchPid` on; a thin wrapper over `host.getPlugin<ProcessPlugin>('@metricore/plugin-process')`.
+ */
 export function processPluginOf(host: MetricsHost): ProcessPlugin | undefined {
-  return pluginsByHost.get(host);
+  return host.getPlugin<ProcessPlugin>(PLUGIN_NAME);
 }
 
 /**
@@ -95,7 +96,6 @@ export default function processMetrics(options: ProcessMetricsOptions = {}): Pro
         throw new MetricoreError(ErrorCode.PLUGIN_DUPLICATE, `${PLUGIN_NAME}: this processMetrics() instance is already applied to another host; make one per host`);
       }
       appliedTo = host;
-      pluginsByHost.set(host, plugin);
       log = resolved.logger ?? debugLoggerOf(host.logger) ?? FALLBACK_LOGGER;
       const ctx: CollectorContext = {
         host,
