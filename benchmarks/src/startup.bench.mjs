@@ -23,6 +23,8 @@ export const CASES = [
   'framework + plugin-http + plugin-process + host',
   'prom-client',
   'prom-client + one histogram',
+  'framework + plugin-http + host (in a node:http server)',
+  'prom-client + one histogram (in a node:http server)',
   'zod',
 ];
 
