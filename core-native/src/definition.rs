@@ -2,7 +2,6 @@
 //! that bound its cardinality, with the validation the core runs before it stores either.
 
 use crate::errors::CoreError;
-use crate::policy::LabelRule;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
@@ -27,6 +26,44 @@ impl Kind {
             Kind::Gauge => "gauge",
             Kind::Histogram => "histogram",
         }
+    }
+}
+
+/// How top-N measures activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Weight {
+    /// Each sample counts 1 (histograms' default).
+    Samples,
+    /// Each sample counts its value, e.g. bytes (counters' default).
+    Value,
+}
+
+impl Weight {
+    /// Reads `"samples"` or `"value"`; anything else is None (an error for the caller to report).
+    pub(crate) fn parse(s: &str) -> Option<Weight> {
+        match s {
+            "samples" => Some(Weight::Samples),
+            "value" => Some(Weight::Value),
+            _ => None,
+        }
+    }
+}
+
+/// The rule for one label of one family.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct LabelRule {
+    pub(crate) allow: Option<Vec<String>>,
+    pub(crate) top_n: Option<u32>,
+    pub(crate) drop: bool,
+    /// Values longer than this many characters are cut to this length.
+    pub(crate) max_length: Option<u32>,
+    pub(crate) hysteresis: f64,
+    pub(crate) weight: Option<Weight>,
+}
+
+impl LabelRule {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.allow.is_none() && self.top_n.is_none() && !self.drop && self.max_length.is_none()
     }
 }
 

@@ -58,7 +58,7 @@ pub enum CoreError {
     Clash { metric: String, detail: String },
     UnknownFamily { id: u32 },
     WrongLabelCount { metric: String, expected: usize, got: usize },
-    TooManySeries { metric: String },
+    TooManySeries { metric: String, max: usize },
     Panic { detail: String },
 }
 
@@ -87,10 +87,9 @@ impl fmt::Display for CoreError {
             CoreError::WrongLabelCount { metric, expected, got } => {
                 write!(f, "metric \"{metric}\" expects {expected} label values, got {got}")
             }
-            CoreError::TooManySeries { metric } => write!(
+            CoreError::TooManySeries { metric, max } => write!(
                 f,
-                "metric \"{metric}\": the process-wide series table is full ({} series); lower the families' maxSeries or add a label policy",
-                crate::series_table::MAX_SERIES
+                "metric \"{metric}\": the process-wide series table is full ({max} series); lower the families' maxSeries or add a label policy"
             ),
             CoreError::Panic { detail } => write!(f, "native core panicked: {detail}"),
         }
