@@ -78,11 +78,15 @@ export function describe(value: unknown): string {
 }
 
 export const errors = {
-  nativeMissing: (cause: unknown) =>
+  nativeMissing: (cause: unknown, platform: string) =>
     new MetricoreError(
       ErrorCode.NATIVE_MISSING,
       'metricore: the native core (@metricore/core-native) is not built or failed to load. ' +
-        'Build it from source with `npm install` (or `npm run build -w @metricore/core-native`), ' +
+        `This machine is ${platform} (Node.js ${process.version}): its prebuilt binary is the package ` +
+        `@metricore/core-native-${platform}, which npm installs as an optional dependency of @metricore/core-native; ` +
+        'reinstall without --omit=optional (--no-optional), and with node_modules and the lockfile removed if they ' +
+        'came from another OS or CPU. For a platform without a prebuilt binary (docs/installing.md lists them), ' +
+        'build it from source with `npm install` (or `npm run build -w @metricore/core-native`), ' +
         'which needs Rust >= 1.88 (`rustup toolchain install stable`) and Node.js >= 20.17. ' +
         `Cause: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },

@@ -16,12 +16,24 @@ export type FamilyDefinitionNative = Core.FamilyDefinition;
 /** SeriesSnapshot: a series' values as the core reads them (`familySnapshot`). */
 export type SeriesSnapshot = Core.SeriesSnapshot;
 
+/**
+ * nativePlatform: napi-rs's name for this machine (`linux-x64-gnu`, `linux-arm64-musl`, `darwin-arm64`,
+ * `win32-x64-msvc`), the suffix of the platform package that carries its binary. Reads the process report
+ * (about a millisecond), so only the failure path calls it.
+ */
+function nativePlatform(): string {
+  if (process.platform === 'win32') return `win32-${process.arch}-msvc`;
+  if (process.platform !== 'linux') return `${process.platform}-${process.arch}`;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return `linux-${process.arch}-${header?.glibcVersionRuntime ? 'gnu' : 'musl'}`;
+}
+
 function load(): NativeCore {
   try {
     const require = createRequire(import.meta.url);
     return require('@metricore/core-native') as NativeCore;
   } catch (cause) {
-    throw errors.nativeMissing(cause);
+    throw errors.nativeMissing(cause, nativePlatform());
   }
 }
 
