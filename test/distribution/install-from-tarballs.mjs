@@ -3,7 +3,8 @@
 // here. Packs every publishable package and this machine's platform package (core-native/npm/<key> with the built
 // binary, as `napi artifacts` + `napi prepublish` do at release), installs the tarballs into a fresh app in a
 // temporary folder with no cargo or rustc on PATH, and runs the quickstart from ESM and from CommonJS. Prints one
-// JSON line per quickstart run and a last `{"summary": ...}` line; exits non-zero on any failure.
+// JSON line per quickstart run, then what importing the framework throws once the platform package is removed
+// (`{"missing": ...}`), and a last `{"summary": ...}` line; exits non-zero on any failure.
 // Runs as is on every OS of the release workflow (and inside Alpine for musl); test/distribution/install.test.ts runs it here.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -76,6 +77,17 @@ try {
     process.stdout.write(out);
     runs.push(run.format);
   }
+  // The same app as after `npm install --omit=optional`: the platform package is gone, nothing to fall back on.
+  rmSync(join(app, 'node_modules', ...platformName.split('/')), { recursive: true, force: true });
+  const missing = {};
+  for (const [format, code] of [
+    ['esm', "import('@metricore/framework').then(() => console.log('loaded'), (e) => console.log(JSON.stringify({ code: e.code, message: e.message })))"],
+    ['cjs', "try { require('@metricore/framework'); console.log('loaded') } catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })) }"],
+  ]) {
+    missing[format] = JSON.parse(execFileSync(process.execPath, ['-e', code], { cwd: app, env, encoding: 'utf8' }).trim());
+  }
+  process.stdout.write(`${JSON.stringify({ missing })}\n`);
+
   const sizes = packed.map(({ name, filename, size, unpackedSize, entryCount }) => ({ name, filename, size, unpackedSize, entryCount }));
   process.stdout.write(`${JSON.stringify({ summary: { platform: key, path: PATH, runs, packages: sizes } })}\n`);
 } finally {

@@ -11,11 +11,12 @@ import { describe, expect, it } from 'vitest';
 const script = join(dirname(fileURLToPath(import.meta.url)), 'install-from-tarballs.mjs');
 
 describe('installing the packed packages', () => {
-  it('runs the quickstart from ESM and CommonJS with the platform package binary and no Rust on PATH', () => {
+  it('runs the quickstart from ESM and CommonJS with the platform package binary and no Rust on PATH, and names the package when it is gone', () => {
     const run = spawnSync(process.execPath, [script], { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     const lines = run.stdout.trim().split('\n').map((line) => JSON.parse(line));
     const summary = lines.pop().summary;
+    expect(lines).toHaveLength(3);
     const platformPackage = `@metricore/core-native-${summary.platform}`;
     expect(summary.runs).toEqual(['esm', 'cjs']);
     expect(summary.path.split(delimiter)).not.toContain(join(process.env.HOME ?? '/root', '.cargo', 'bin'));
@@ -35,6 +36,14 @@ describe('installing the packed packages', () => {
         process_families: expect.any(Number),
       });
       expect(result.values.process_families).toBeGreaterThan(0);
+    }
+    // Without the platform package (as after --omit=optional), importing says which package this machine needs.
+    const { missing } = lines[2];
+    for (const format of ['esm', 'cjs']) {
+      expect(missing[format].code, format).toBe('METRICORE_NATIVE_MISSING');
+      expect(missing[format].message, format).toContain(`This machine is ${summary.platform} (Node.js ${process.version})`);
+      expect(missing[format].message, format).toContain(`its prebuilt binary is the package ${platformPackage}`);
+      expect(missing[format].message, format).toContain('reinstall without --omit=optional');
     }
     // The main package carries the loader and types only; the binary is the platform package's.
     const core = summary.packages.find((p: { name: string }) => p.name === '@metricore/core-native');
