@@ -35,8 +35,9 @@ export class QueryTimeoutError extends Error {
  * a checked-out connection; PGlite: `transaction()`), so PostgreSQL cancels a slow query itself.
  * A plain client (pg `Client`) gets no transaction (its connection may be shared with the
  * application). Whatever the client, the promise rejects with QueryTimeoutError after
- * `timeoutMs` plus a grace of 100 ms, or when `signal` aborts; PGlite does not enforce
- * statement_timeout, so there only this deadline applies (the query still finishes in the background).
+ * `timeoutMs` plus a grace of 100 ms, or when `signal` aborts. PGlite enforces no statement_timeout
+ * and runs each query synchronously on the JS thread: a slow query there blocks the event loop
+ * until it ends, and its late result is then discarded as a timeout.
  */
 export async function runQuery(client: SqlClient, name: string, text: string, params: unknown[], timeoutMs: number, signal: AbortSignal): Promise<SqlRow[]> {
   const timeout = String(Math.max(1, Math.round(timeoutMs)));
@@ -78,7 +79,13 @@ async function onConnection(pool: PoolLike, text: string, params: unknown[], tim
   }
 }
 
+/**
+ * withDeadline: rejects with QueryTimeoutError when `ms` pass or `signal` aborts first. A result
+ * that arrives late anyway (PGlite runs a query synchronously on this thread, so no timer can fire
+ * before it returns) is discarded the same way, so a slow query loses its families on every client.
+ */
 function withDeadline<T>(work: Promise<T>, name: string, ms: number, signal: AbortSignal): Promise<T> {
+  const started = performance.now();
   return new Promise<T>((resolve, reject) => {
     const fail = () => {
       clearTimeout(timer);
@@ -91,7 +98,8 @@ function withDeadline<T>(work: Promise<T>, name: string, ms: number, signal: Abo
       (value) => {
         clearTimeout(timer);
         signal.removeEventListener('abort', fail);
-        resolve(value);
+        if (performance.now() - started > ms) reject(new QueryTimeoutError(name, ms));
+        else resolve(value);
       },
       (error) => {
         clearTimeout(timer);

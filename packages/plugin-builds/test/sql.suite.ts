@@ -105,6 +105,20 @@ export function sqlSuite(name: string, target: () => SqlTarget | undefined): voi
       expect(warnings[0]).toContain('no_such_column');
     });
 
+    it('a query slower than the statement timeout loses its families as a timeout; the rest stays', async (ctx) => {
+      const t = target();
+      if (t === undefined) return ctx.skip();
+      await seed(t.exec);
+      const slow = `SELECT 'main' AS cache, 1 AS stored_bytes, 1 AS packages, 0 AS growth_bytes_per_second FROM pg_sleep(1)`;
+      const { host, warnings } = hostWith(t, { statementTimeoutMs: 100, queries: { cacheStorage: slow } });
+      const s = await scrapeHost(host);
+      expect(s.seriesCount('gradient_cache_size_bytes')).toBe(0);
+      expect(s.seriesCount('gradient_cache_packages')).toBe(0);
+      expect(s.value('gradient_builds_sql_query_errors_total', { query: 'cacheStorage', reason: 'timeout' })).toBe(1);
+      expect(s.value('gradient_builds_total', { org: 'org1', project: 'nixpkgs', status: 'completed' })).toBe(5);
+      expect(warnings.some((w) => w.includes('"cacheStorage" failed (timeout)'))).toBe(true);
+    });
+
     it('an overridden query replaces the default, a disabled one defines nothing it would feed', async (ctx) => {
       const t = target();
       if (t === undefined) return ctx.skip();
