@@ -46,7 +46,11 @@ fn follow_policy(table: &SeriesTable, series: &'static Series, value: f64) -> Op
 /// dropped and counted per family by reason; unknown handles are skipped.
 ///
 /// The tag check replaced a `removed` flag load at the same place (one relaxed load and a
-/// compare either way), so stale handles cost nothing until they occur.
+/// compare either way), so stale handles cost nothing until they occur. Measured with farm-bench
+/// (11 whole-process runs each: 102.4M samples into 1,000 histogram series of 20 buckets, 1,024 per
+/// `applySamples`, on the shared 2-core machine at load average ~15): CPU 1.455 s before, 1.485 s
+/// after (medians; per-run ratio 0.92-1.05), ~14.2 vs ~14.5 ns per sample with the JS fill loop:
+/// within the noise.
 pub(crate) fn apply(thread: u32, samples: &[f64]) {
     let table = table();
     for pair in samples.chunks_exact(2) {
