@@ -6,9 +6,16 @@
  * prints `{"port": N}` on stdout. Each variant is set up the way its documentation shows.
  * Every line read on stdin is answered with one line `{"user": µs, "system": µs}` of
  * `process.cpuUsage()`, so the benchmark can divide the server's CPU time by the requests served.
+ * The line `reduce` first runs a memory-reducing full collection (`Mark-Compact (reduce)`, what
+ * V8's memory reducer runs on an idle server), by writing a heap snapshot to a temporary file:
+ * Node 20 has no other way to ask for one. The benchmark can so give every server the same one.
  */
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { writeHeapSnapshot } from 'node:v8';
 
 const [framework, metrics] = process.argv.slice(2);
 const HELLO = 'hello world';
@@ -78,5 +85,8 @@ const make = { node: nodeServer, express: expressServer, fastify: fastifyServer 
 if (!make) throw new TypeError(`unknown framework "${framework}"; expected node, express or fastify`);
 const server = await make();
 server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.address().port })}\n`));
-createInterface({ input: process.stdin }).on('line', () => process.stdout.write(`${JSON.stringify(process.cpuUsage())}\n`));
+createInterface({ input: process.stdin }).on('line', (line) => {
+  if (line === 'reduce') rmSync(writeHeapSnapshot(join(tmpdir(), `metricore-http-${process.pid}.heapsnapshot`)));
+  process.stdout.write(`${JSON.stringify(process.cpuUsage())}\n`);
+});
 
