@@ -9,7 +9,8 @@
  * (the only figure that sees native memory), V8 heap used, V8 heap committed, and the rest of
  * resident memory (resident minus committed V8 heap: native allocations, the allocator's own
  * overhead, ArrayBuffers). At the largest size one more child per library takes heap snapshots
- * and lists the JS objects the series are made of (lib/heap-breakdown.mjs).
+ * and lists the JS objects the series are made of (lib/heap-breakdown.mjs). A last row binds
+ * metricore's series through the core alone: the difference to metricore's row is its JS cache.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,8 @@ import { log, runScenario } from './lib/scenario.mjs';
 import { summarize } from './lib/stats.mjs';
 
 const child = fileURLToPath(new URL('./lib/memory-child.mjs', import.meta.url));
+/** NATIVE_ONLY: the row of metricore's native core alone (series bound through the core, no JS child cache). */
+const NATIVE_ONLY = 'metricore (native core only)';
 /** HEAP_KINDS_OF: the libraries whose JS heap is broken down by kind of object. */
 const HEAP_KINDS_OF = ['metricore', 'prom-client'];
 
@@ -35,13 +38,13 @@ async function memory({ quick }) {
   const reps = quick ? 1 : 5;
   const rows = [];
   for (const size of sizes) {
-    for (const name of PEER_NAMES) {
+    for (const name of [...PEER_NAMES, NATIVE_ONLY]) {
       const rss = [];
       const heap = [];
       const committed = [];
       const rest = [];
       for (let i = 0; i < reps; i++) {
-        const m = runChild(name, size);
+        const m = name === NATIVE_ONLY ? runChild('metricore', size, '--native-only') : runChild(name, size);
         rss.push(m.rssBytes / size);
         heap.push(m.heapBytes / size);
         committed.push(m.heapTotalBytes / size);

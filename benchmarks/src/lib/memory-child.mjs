@@ -7,14 +7,19 @@
  * only the series themselves (each with one observation, applied and scraped once) are in the
  * delta. Prints JSON on stdout: deltas of resident memory, V8 heap used, V8 heap committed
  * (`heapTotal`) and external memory; with `--heap-kinds`, instead of memory figures (a heap
- * snapshot disturbs them), the JS heap's growth by kind of object (heap-breakdown.mjs).
+ * snapshot disturbs them), the JS heap's growth by kind of object (heap-breakdown.mjs). With
+ * `--native-only` (metricore) the series are bound through the core's `bindSeries` directly, with
+ * no JS child cache: what the native core alone holds per series.
  */
+import { createRequire } from 'node:module';
+import { BUCKETS } from './inputs.mjs';
 import { createPeer } from './peers.mjs';
 import { diffKinds, heapByKind } from './heap-breakdown.mjs';
 
 const [name, countArg, flag] = process.argv.slice(2);
 const count = Number(countArg);
 const heapKinds = flag === '--heap-kinds';
+const nativeOnly = flag === '--native-only';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
 
@@ -28,9 +33,28 @@ async function settle() {
   return m;
 }
 
-const peer = await createPeer(name, 'bench-memory');
-const h = peer.histogram('bench_memory_request_duration_seconds', ['route', 'method', 'code']);
-const record = peer.name === 'opentelemetry' ? (labels, v) => h.record(v, labels) : (labels, v) => h.observe(labels, v);
+function nativeCore() {
+  const core = createRequire(import.meta.url)('@metricore/core-native');
+  const family = core.defineFamily({
+    registry: 'bench-memory-native',
+    kind: 'histogram',
+    name: 'bench_memory_request_duration_seconds',
+    help: 'memory',
+    labelNames: ['route', 'method', 'code'],
+    buckets: BUCKETS,
+    maxSeries: 1_000_000,
+  });
+  const thread = core.registerThread();
+  return {
+    record: (labels, v) => core.bindAndRecord(family, thread, [labels.route, labels.method, labels.code], v, false),
+    peer: { flush: () => {}, scrape: () => core.render('bench-memory-native', false, false, []) },
+  };
+}
+
+const core = nativeOnly ? nativeCore() : undefined;
+const peer = core ? core.peer : await createPeer(name, 'bench-memory');
+const h = core ? undefined : peer.histogram('bench_memory_request_duration_seconds', ['route', 'method', 'code']);
+const record = core ? core.record : peer.name === 'opentelemetry' ? (labels, v) => h.record(v, labels) : (labels, v) => h.observe(labels, v);
 record({ route: 'warm', method: 'GET', code: '200' }, 0.1);
 await peer.scrape(false);
 const before = heapKinds ? await settle().then(heapByKind) : await settle();
