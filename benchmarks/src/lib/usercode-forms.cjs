@@ -29,10 +29,10 @@ function makeValues() {
 /** setup: the instruments of one library, defined as its README shows. */
 function setupMetricore(framework) {
   const host = new framework.MetricsHost({ registry: `usercode-${process.pid}` });
-  const c = host.counter({ name: 'uc_unlabelled_total', help: 'h' });
-  const cl = host.counter({ name: 'uc_labelled_total', help: 'h', labelNames: ['route', 'status'] });
-  const g = host.gauge({ name: 'uc_unlabelled', help: 'h' });
-  const gl = host.gauge({ name: 'uc_labelled', help: 'h', labelNames: ['route', 'status'] });
+  const c = host.counter({ name: 'uc_counter_unlabelled_total', help: 'h' });
+  const cl = host.counter({ name: 'uc_counter_labelled_total', help: 'h', labelNames: ['route', 'status'] });
+  const g = host.gauge({ name: 'uc_gauge_unlabelled', help: 'h' });
+  const gl = host.gauge({ name: 'uc_gauge_labelled', help: 'h', labelNames: ['route', 'status'] });
   const h = host.histogram({ name: 'uc_unlabelled_seconds', help: 'h', buckets: BUCKETS });
   const hl = host.histogram({ name: 'uc_labelled_seconds', help: 'h', labelNames: ['route', 'status'], buckets: BUCKETS });
   return { host, c, cl, cb: cl.labels(LABELS), g, gl, gb: gl.labels(LABELS), h, hl, hb: hl.labels(LABELS) };
@@ -40,10 +40,10 @@ function setupMetricore(framework) {
 
 function setupPromClient(client) {
   const registers = [new client.Registry()];
-  const c = new client.Counter({ name: 'uc_unlabelled_total', help: 'h', registers });
-  const cl = new client.Counter({ name: 'uc_labelled_total', help: 'h', labelNames: ['route', 'status'], registers });
-  const g = new client.Gauge({ name: 'uc_unlabelled', help: 'h', registers });
-  const gl = new client.Gauge({ name: 'uc_labelled', help: 'h', labelNames: ['route', 'status'], registers });
+  const c = new client.Counter({ name: 'uc_counter_unlabelled_total', help: 'h', registers });
+  const cl = new client.Counter({ name: 'uc_counter_labelled_total', help: 'h', labelNames: ['route', 'status'], registers });
+  const g = new client.Gauge({ name: 'uc_gauge_unlabelled', help: 'h', registers });
+  const gl = new client.Gauge({ name: 'uc_gauge_labelled', help: 'h', labelNames: ['route', 'status'], registers });
   const h = new client.Histogram({ name: 'uc_unlabelled_seconds', help: 'h', buckets: BUCKETS, registers });
   const hl = new client.Histogram({ name: 'uc_labelled_seconds', help: 'h', labelNames: ['route', 'status'], buckets: BUCKETS, registers });
   return { c, cl, cb: cl.labels(LABELS), g, gl, gb: gl.labels(LABELS), h, hl, hb: hl.labels(LABELS) };
@@ -120,9 +120,9 @@ async function scrapeTotals(host) {
     const line = text.split('\n').find((l) => l.startsWith(labelled ? `${name}{` : `${name} `) && (!labelled || l.includes('route="/builds/:id"')));
     return line === undefined ? NaN : Number(line.slice(line.lastIndexOf(' ') + 1));
   };
-  const labelledTotal = value('uc_labelled_total', true);
+  const labelledTotal = value('uc_counter_labelled_total', true);
   return {
-    'counter unlabelled': value('uc_unlabelled_total', false),
+    'counter unlabelled': value('uc_counter_unlabelled_total', false),
     // labels() and object labels record into the same series: their sum is checked.
     'counter labels()+object labels': labelledTotal,
     'histogram unlabelled': value('uc_unlabelled_seconds_count', false),
