@@ -23,10 +23,15 @@ export interface PromClientMetricAdapter {
   reset(): void;
 }
 
-/** toPromClient: an adapter to register a metricore family in a prom-client Registry (`registry.registerMetric(adapter)`). */
-export function toPromClient(metric: Metric): PromClientMetricAdapter {
+/**
+ * toPromClient: an adapter to register a metricore family in a prom-client Registry
+ * (`registry.registerMetric(toPromClient<Metric>(metric))`, `Metric` being prom-client's type). It
+ * implements what the Registry reads (`PromClientMetricAdapter`); the type argument `M` lets the call
+ * type-check against prom-client's own `Metric` class union without metricore importing prom-client.
+ */
+export function toPromClient<M = PromClientMetricAdapter>(metric: Metric): M {
   const { name, help, kind, labelNames, buckets } = metric.definition;
-  return {
+  const adapter: PromClientMetricAdapter = {
     name,
     help,
     type: kind,
@@ -54,4 +59,5 @@ export function toPromClient(metric: Metric): PromClientMetricAdapter {
       return { name, help, type: kind, values, aggregator: 'sum' };
     },
   };
+  return adapter as unknown as M;
 }

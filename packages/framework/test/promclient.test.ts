@@ -1,7 +1,7 @@
 /**
  * promclient: interop with prom-client 15 in both directions.
  */
-import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry } from 'prom-client';
+import { Counter as PromCounter, Gauge as PromGauge, Histogram as PromHistogram, Registry, type Metric as PromMetric } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { toPromClient } from '@metricore/framework';
 import { parseScrape, scrapeUrl } from '@metricore/framework/testing';
@@ -110,7 +110,7 @@ describe('registry.registerMetric(toPromClient(metric))', () => {
     hist.observe({ system: 'x86_64-linux' }, 50);
 
     const registry = new Registry();
-    for (const m of [c, g, hist]) registry.registerMetric(toPromClient(m) as never);
+    for (const m of [c, g, hist]) registry.registerMetric(toPromClient<PromMetric>(m));
     new PromCounter({ name: 'pc_own_total', help: 'prom-client own.', registers: [registry] }).inc();
     const text = await registry.metrics();
     const scrape = parseScrape(text);
