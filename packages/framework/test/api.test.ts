@@ -2,20 +2,12 @@
  * api: counter, gauge and histogram semantics as they appear in the scrape, label binding and
  * caching, timers, bucket helpers and prom-client-shaped overloads.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_BUCKETS, MetricsHost, exponentialBuckets, linearBuckets } from '@metricore/framework';
 import { createTestHost, scrapeHost } from '@metricore/framework/testing';
-import { sleep } from './helpers.js';
+import { closedAfterEach, sleep } from './helpers.js';
 
-const hosts: MetricsHost[] = [];
-function host(options = {}) {
-  const h = createTestHost(options);
-  hosts.push(h);
-  return h;
-}
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.close()));
-});
+const host = closedAfterEach();
 
 describe('counter', () => {
   it('adds increments, with and without labels, in every prom-client overload', async () => {

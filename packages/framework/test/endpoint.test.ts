@@ -2,28 +2,23 @@
  * endpoint: the /metrics endpoint over real HTTP on 127.0.0.1 with an ephemeral port.
  */
 import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MetricsHost, type MetricsHostOptions } from '@metricore/framework';
 import { createTestHost, parseScrape, scrapeUrl } from '@metricore/framework/testing';
-import { PROMETHEUS_ACCEPT, deferred, request, waitFor } from './helpers.js';
+import { PROMETHEUS_ACCEPT, capturingLogger, closedAfterEach, deferred, request, waitFor } from './helpers.js';
 
-const hosts: MetricsHost[] = [];
+const testHost = closedAfterEach();
 async function serve(options: MetricsHostOptions = {}) {
-  const host = createTestHost(options);
-  hosts.push(host);
+  const host = testHost(options);
   host.counter({ name: 'served_total', help: 'Served.', labelNames: ['route'] }).inc({ route: '/a' }, 3);
   host.histogram({ name: 'served_seconds', help: 'Served.', buckets: [1], unit: 'seconds' }).observe(0.25);
   const info = await host.listen({ port: 0 });
   return { ...info, host };
 }
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.close()));
-});
 
 describe('endpoint', () => {
   it('listen resolves the bound address on 127.0.0.1', async () => {
-    const host = createTestHost();
-    hosts.push(host);
+    const host = testHost();
     const heard: unknown[] = [];
     host.hooks.listening.tap('t', (info) => heard.push(info));
     const { url, port, host: address } = await host.listen({ port: 0 });
@@ -183,11 +178,9 @@ describe('endpoint', () => {
   });
 
   it('warns at listen() when the endpoint binds beyond loopback without a token', async () => {
-    const { capturingLogger } = await import('./helpers.js');
     const warned = async (options: MetricsHostOptions, address: string) => {
       const logger = capturingLogger();
-      const host = createTestHost({ ...options, logger });
-      hosts.push(host);
+      const host = testHost({ ...options, logger });
       await host.listen({ port: 0, host: address });
       return logger.warnings.map((w) => w.message);
     };
@@ -200,8 +193,7 @@ describe('endpoint', () => {
 
   it('host.handler works inside an application server', async () => {
     const { createServer } = await import('node:http');
-    const host = createTestHost();
-    hosts.push(host);
+    const host = testHost();
     host.gauge({ name: 'embedded', help: 'E.' }).set(4);
     const server = createServer((req, res) => {
       if (req.url?.startsWith('/metrics')) return host.handler(req, res);
@@ -219,8 +211,7 @@ describe('endpoint', () => {
 
   it('close stops the endpoint and runs close hooks after the last samples are applied', async () => {
     const { host, url } = await serve();
-    const observer = createTestHost({ registry: host.registry });
-    hosts.push(observer);
+    const observer = testHost({ registry: host.registry });
     const events: string[] = [];
     host.hooks.listening.tap('t', () => events.push('listening'));
     host.hooks.close.tapPromise('t', async () => {

@@ -5,22 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, MetricsHost, exponentialBuckets, linearBuckets } from '@metricore/framework';
 import { scrapeHost } from '@metricore/framework/testing';
-import { closedAfterEach } from './helpers.js';
+import { closedAfterEach, expectError } from './helpers.js';
 
 const host = closedAfterEach();
 
-/** expectError: `fn` throws an instance of `type` with exactly this code and message. */
-function expectError(fn: () => unknown, type: ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor, code: string, message: string) {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected ${code}`).toBeInstanceOf(type);
-  expect(caught).toMatchObject({ code, message });
-  expect((caught as Error).name).toBe(type.name);
-}
 
 const NAME_HINT = 'use letters, digits, "_" and ":", not starting with a digit (e.g. "build_duration_seconds")';
 const LABEL_HINT = 'use letters, digits and "_", not starting with a digit or "__"';

@@ -3,7 +3,7 @@
  * want to see the bytes on the wire) and small waiting utilities.
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import type { MetricsHost, MetricsHostOptions } from '@metricore/framework';
 import { createTestHost } from '@metricore/framework/testing';
 
@@ -69,4 +69,17 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
 export function capturingLogger(): { warn: (m: string, e?: unknown) => void; warnings: Array<{ message: string; error: unknown }> } {
   const warnings: Array<{ message: string; error: unknown }> = [];
   return { warnings, warn: (message, error) => warnings.push({ message, error }) };
+}
+
+/** expectError: `fn` throws an instance of `type` with exactly this code and message. */
+export function expectError(fn: () => unknown, type: ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor, code: string, message: string) {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught, `expected ${code}`).toBeInstanceOf(type);
+  expect(caught).toMatchObject({ code, message });
+  expect((caught as Error).name).toBe(type.name);
 }

@@ -3,32 +3,13 @@
  * plugin-owned hooks, and isolation of plugins that throw or hang.
  */
 import { SyncHook } from 'tapable';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { FRAMEWORK_VERSION, MetricsHost, parseOptions, type Plugin } from '@metricore/framework';
 import { createTestHost, scrapeHost, scrapeUrl } from '@metricore/framework/testing';
-import { capturingLogger } from './helpers.js';
+import { capturingLogger, closedAfterEach, expectError } from './helpers.js';
 
-const hosts: MetricsHost[] = [];
-function host(options: ConstructorParameters<typeof MetricsHost>[0] = {}) {
-  const h = createTestHost(options);
-  hosts.push(h);
-  return h;
-}
-afterEach(async () => {
-  await Promise.all(hosts.splice(0).map((h) => h.close()));
-});
-
-function expectCoded(fn: () => unknown, type: ErrorConstructor, code: string, message: string) {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(type);
-  expect(caught).toMatchObject({ code, message });
-}
+const host = closedAfterEach();
 
 describe('plugin registration', () => {
   it('applies plugins in order, constructor plugins first, then use()', () => {
@@ -44,22 +25,22 @@ describe('plugin registration', () => {
     const h = host();
     const noop = (name: string, extra: Partial<Plugin> = {}): Plugin => ({ name, apply() {}, ...extra });
     h.use(noop('first'));
-    expectCoded(() => h.use(noop('first')), TypeError, 'METRICORE_PLUGIN_DUPLICATE', 'plugin "first" is registered twice; register each plugin once');
-    expectCoded(
+    expectError(() => h.use(noop('first')), TypeError, 'METRICORE_PLUGIN_DUPLICATE', 'plugin "first" is registered twice; register each plugin once');
+    expectError(
       () => h.use(noop('future', { framework: '^9.0.0' })),
       Error,
       'METRICORE_PLUGIN_VERSION',
       `plugin "future" needs @metricore/framework ^9.0.0, but this is ${FRAMEWORK_VERSION}; upgrade one of them`,
     );
-    expectCoded(
+    expectError(
       () => h.use(noop('needy', { dependencies: ['first', 'absent'] })),
       Error,
       'METRICORE_PLUGIN_DEPENDENCY',
       'plugin "needy" depends on plugin "absent", which is not registered before it; add "absent" earlier in the plugin list',
     );
-    expectCoded(() => h.use({} as Plugin), TypeError, 'METRICORE_PLUGIN_INVALID', 'a plugin needs a non-empty string name');
-    expectCoded(() => h.use({ name: 'no-apply' } as Plugin), TypeError, 'METRICORE_PLUGIN_INVALID', 'plugin "no-apply" needs an apply(host) function');
-    expectCoded(() => h.use(null as never), TypeError, 'METRICORE_PLUGIN_INVALID', 'a plugin must be an object with name and apply, got object');
+    expectError(() => h.use({} as Plugin), TypeError, 'METRICORE_PLUGIN_INVALID', 'a plugin needs a non-empty string name');
+    expectError(() => h.use({ name: 'no-apply' } as Plugin), TypeError, 'METRICORE_PLUGIN_INVALID', 'plugin "no-apply" needs an apply(host) function');
+    expectError(() => h.use(null as never), TypeError, 'METRICORE_PLUGIN_INVALID', 'a plugin must be an object with name and apply, got object');
     // Rejected plugins were not recorded; a matching range is accepted.
     h.use(noop('current', { framework: `^${FRAMEWORK_VERSION}`, dependencies: ['first'] }));
     expect(h.plugins).toEqual(['first', 'current']);
@@ -68,7 +49,7 @@ describe('plugin registration', () => {
   it('constructor plugins are checked too: the dependency must come earlier in the list', () => {
     const a: Plugin = { name: 'a', apply() {} };
     const b: Plugin = { name: 'b', dependencies: ['a'], apply() {} };
-    expectCoded(
+    expectError(
       () => createTestHost({ plugins: [b, a] }),
       Error,
       'METRICORE_PLUGIN_DEPENDENCY',
@@ -105,9 +86,12 @@ describe('a plugin written the documented way', () => {
   }
 
   it('validates options with parseOptions and a clear, coded error', () => {
-    expectCoded(() => queuePlugin({ queues: [] }), TypeError, 'METRICORE_INVALID_OPTION', `${PLUGIN_NAME}: option "queues": Too small: expected array to have >=1 items`);
-    expectCoded(() => queuePlugin({ queues: ['a'], typo: 1 }), TypeError, 'METRICORE_INVALID_OPTION', `${PLUGIN_NAME}: options: Unrecognized key: "typo"`);
-    expectCoded(() => queuePlugin(undefined), TypeError, 'METRICORE_INVALID_OPTION', `${PLUGIN_NAME}: options: Invalid input: expected object, received undefined`);
+    // Our part of the message names the plugin and the option; the rest is zod's wording, not asserted.
+    const optionError = (fn: () => unknown, prefix: string) =>
+      expect(fn).toThrow(expect.objectContaining({ code: 'METRICORE_INVALID_OPTION', message: expect.stringMatching(new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}.`)) }));
+    optionError(() => queuePlugin({ queues: [] }), `${PLUGIN_NAME}: option "queues": `);
+    optionError(() => queuePlugin({ queues: ['a'], typo: 1 }), `${PLUGIN_NAME}: options: `);
+    optionError(() => queuePlugin(undefined), `${PLUGIN_NAME}: options: `);
   });
 
   it('fills scrape-time values from its collector through its own hooks', async () => {
