@@ -21,7 +21,7 @@ import { native } from './native.js';
 import { parseOptions } from './options.js';
 import { parseLabelPolicy, resolveLimits, type LabelPolicy } from './policy.js';
 import { checkPlugin, type Plugin } from './plugin.js';
-import { promClientKind, sampleNameTable, type SampleNameTable } from './sample-names.js';
+import { promClientKind, SampleNameTable, sampleNameTable } from './sample-names.js';
 import { isReservedName, PLUGIN_ERRORS, SCRAPE_DURATION } from './self-metrics.js';
 import { DEFAULT_FLUSH_INTERVAL_MS, flushEvery, flushRecorded } from './recorder.js';
 
@@ -256,7 +256,7 @@ export class MetricsHost {
   /** Refuses a metricore family whose samples an attached prom-client family renders (the same family is fine: prom-client's copy is skipped). */
   private checkAgainstPromClient(kind: MetricKind, name: string): void {
     if (this.promClientRegistries.length === 0) return;
-    const theirs = sampleNameTable(`\u0000prom-client:${this.registry}`);
+    const theirs = new SampleNameTable();
     for (const registry of this.promClientRegistries) {
       for (const metric of registry.getMetricsAsArray?.() ?? []) theirs.claim(promClientKind(metric.type), metric.name);
     }
