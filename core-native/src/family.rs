@@ -134,8 +134,11 @@ impl Family {
 
     /// Returns the handle of the series with these label values, creating it the first time.
     /// The same values always give the same handle while the series lives. With a label policy the
-    /// values are mapped first; a handle with the `FOLDED` bit means "folded by top-N right now:
-    /// do not cache, record each sample with `record_folded`".
+    /// values are mapped first. `FOLDED` alone means "folded by top-N right now: do not cache,
+    /// record each sample with `record_folded`"; `FOLDED | handle` means "folded into a series
+    /// other label sets share (allowlist miss, cut value, overflow): record with `handle`, but do
+    /// not cache it per label set beyond a bound" (a stream of distinct values must not grow the
+    /// JS cache).
     pub(crate) fn bind(&'static self, table: &SeriesTable, values: &[String]) -> Result<u32, CoreError> {
         self.check_label_count(values)?;
         let mut state = self.lock();
@@ -144,9 +147,13 @@ impl Family {
         if unstable {
             return Ok(handle::FOLDED);
         }
+        let shared = mapped != values;
         let labels = self.escaped_labels(&mapped);
         let ranked = self.ranked_of(&state, &mapped);
-        self.bind_labels(&mut state, table, labels, ranked)
+        let handle = self.bind_labels(&mut state, table, labels, ranked)?;
+        // Only a family at its cap can have bound the overflow series.
+        let overflowed = state.life.len() >= self.limits.max_series as usize && state.life.live(&self.overflow_labels) == Some(handle);
+        Ok(if shared || overflowed { handle | handle::FOLDED } else { handle })
     }
 
     /// Maps values through the policy and counts the folds (always when `per_sample`, else only

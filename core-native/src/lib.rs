@@ -201,6 +201,9 @@ pub fn define_family(definition: FamilyDefinition) -> napi::Result<u32, ErrorCod
 }
 
 /// bindSeries: the handle of the series with these label values (same values, same handle).
+/// `FOLDED` alone: top-N folds the set right now (record with `recordFolded`, do not cache);
+/// `FOLDED | handle`: the set folds into a series other sets share (allowlist miss, cut or
+/// dropped value, overflow): record with `handle`, cache only within a bound.
 #[napi(catch_unwind)]
 pub fn bind_series(family_id: u32, label_values: Vec<String>) -> napi::Result<u32, ErrorCode> {
     guarded(|| registry::bind(family_id, &label_values))
@@ -222,7 +225,7 @@ pub fn create_sample_buffer(env: Env, thread: u32, pairs: u32) -> napi::Result<F
 }
 
 /// bindAndRecord: binds a label set and records one sample in one call (`set`: a gauge set).
-/// Returns the handle to cache, or the FOLDED bit when top-N folds the set right now.
+/// Returns what `bindSeries` returns for the set (the sample is recorded in every case).
 #[napi(catch_unwind)]
 pub fn bind_and_record(family_id: u32, thread: u32, label_values: Vec<String>, value: f64, set: bool) -> napi::Result<u32, ErrorCode> {
     guarded(|| record::bind_and_record(family_id, thread, &label_values, value, set))

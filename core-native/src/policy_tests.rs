@@ -37,16 +37,17 @@ fn values(family: u32) -> Vec<(Vec<String>, f64)> {
     v
 }
 
-/// Records `n` samples of `value` for `labels` the way JS does: bind, then buffered apply or
-/// recordFolded when the binding says FOLDED.
+/// Records `n` samples of `value` for `labels` the way JS does: bind, then recordFolded when the
+/// binding says FOLDED alone (top-N folds it now), else buffered apply with the handle (without
+/// the FOLDED bit a shared fold carries).
 fn record(family: u32, thread: u32, labels: &[&str], value: f64, n: usize) {
     let labels: Vec<String> = labels.iter().map(|s| s.to_string()).collect();
     for _ in 0..n {
         let h = registry::bind(family, &labels).unwrap();
-        if h & FOLDED != 0 {
+        if h == FOLDED {
             record::record_folded(family, thread, &labels, value).unwrap();
         } else {
-            record::apply(thread, &[h as f64, value]);
+            record::apply(thread, &[(h & !FOLDED) as f64, value]);
         }
     }
 }
@@ -88,6 +89,25 @@ fn max_length_cuts_values() {
     record(f, 1, &["/abcdef"], 1.0, 1);
     record(f, 1, &["/abcxyz"], 1.0, 1);
     assert_eq!(values(f), vec![(vec!["/abc".to_string()], 2.0)]);
+}
+
+#[test]
+fn shared_folds_carry_the_folded_bit_with_their_handle() {
+    let rule = LabelRule { allow: Some(vec!["main".into()]), ..Default::default() };
+    let f = define("p-shared", Kind::Counter, &["cache", "id"], Limits { rules: vec![rule, LabelRule::default()], max_series: 2, ..Default::default() });
+    let l = |a: &str, b: &str| vec![a.to_string(), b.to_string()];
+    let own = registry::bind(f, &l("main", "1")).unwrap();
+    assert_eq!(own & FOLDED, 0);
+    // An allowlist miss: the __other__ series, flagged so JS does not cache it per raw value.
+    let miss = registry::bind(f, &l("evil", "1")).unwrap();
+    assert_eq!(miss & FOLDED, FOLDED);
+    assert_eq!(registry::bind(f, &l("evil-2", "1")).unwrap(), miss);
+    // Past the cap: the overflow series, flagged too.
+    let over = registry::bind(f, &l("main", "2")).unwrap();
+    assert_eq!(over & FOLDED, FOLDED);
+    assert_ne!(over & !FOLDED, 0);
+    assert_eq!(record::bind_and_record(f, 1, &l("main", "3"), 2.0, false).unwrap(), over);
+    assert!(values(f).contains(&(vec!["__overflow__".to_string(), "__overflow__".to_string()], 2.0)));
 }
 
 #[test]

@@ -118,14 +118,16 @@ pub(crate) fn record_folded(family_id: u32, thread: u32, values: &[String], valu
 }
 
 /// Binds a label set and records one sample into it, in one call (the first sample of a label set
-/// JS has not cached). Returns the handle to cache, or `FOLDED` when top-N folds the set (the sample
-/// was recorded for it; JS must not cache).
+/// JS has not cached). Returns what binding returns (family.rs `bind`): the handle to cache,
+/// `FOLDED` when top-N folds the set (the sample was recorded for it; JS must not cache), or
+/// `FOLDED | handle` for a set folded into a shared series (recorded there; cache within a bound).
 pub(crate) fn bind_and_record(family_id: u32, thread: u32, values: &[String], value: f64, set: bool) -> Result<u32, CoreError> {
-    let handle = crate::registry::bind(family_id, values)?;
-    if handle & handle::FOLDED != 0 {
+    let bound = crate::registry::bind(family_id, values)?;
+    if bound == handle::FOLDED {
         record_folded(family_id, thread, values, value)?;
         return Ok(handle::FOLDED);
     }
+    let handle = bound & !handle::FOLDED;
     apply(thread, &[(if set { handle | SET_FLAG } else { handle }) as f64, value]);
-    Ok(handle)
+    Ok(bound)
 }

@@ -17,7 +17,8 @@
 //!   out from the sketch's noise floor (the count an unseen value would inherit) and beat the weakest
 //!   admitted value by the hysteresis factor. So a stream of one-off values never churns the top N.
 //! - **Stopped values.** An admitted value with no activity for `STALE_HALF_LIVES` half-lives counts
-//!   as 0 at a re-rank: any candidate that stands out takes its place, however heavy it used to be.
+//!   as 0 at a re-rank: any candidate that stands out takes its place, however heavy it used to be;
+//!   and a stopped value is no candidate, so its past activity cannot win its place back.
 //!
 //! Timing (half-life 2 re-rank intervals, hysteresis 0.25): a burst that outweighs the incumbents'
 //! decayed activity is admitted at the first re-rank after it; under steady traffic a value that
@@ -251,15 +252,19 @@ impl TopN {
         (weakest * self.hysteresis).max(self.noise_floor()) * decay * to_rate
     }
 
-    /// The count an admitted value defends its place with: 0 once it stopped (no activity for
-    /// `STALE_HALF_LIVES` half-lives), else its count.
+    /// The count an admitted value defends its place with: 0 once it stopped, else its count.
     fn strength(&self, e: &Entry, now_ms: u64) -> f64 {
-        let idle = now_ms.saturating_sub(e.last_seen_ms) as f64;
-        if idle >= STALE_HALF_LIVES * self.half_life_ms {
+        if self.stopped(e, now_ms) {
             0.0
         } else {
             e.count
         }
+    }
+
+    /// Whether a value had no activity for `STALE_HALF_LIVES` half-lives: it neither keeps nor
+    /// takes a place, however much it did before.
+    fn stopped(&self, e: &Entry, now_ms: u64) -> bool {
+        now_ms.saturating_sub(e.last_seen_ms) as f64 >= STALE_HALF_LIVES * self.half_life_ms
     }
 
     /// The count an unseen value would inherit (the least count of a value not admitted) when the
@@ -287,7 +292,7 @@ impl TopN {
         let mut candidates: Vec<(&str, f64)> = self
             .entries
             .iter()
-            .filter(|e| !e.admitted)
+            .filter(|e| !e.admitted && !self.stopped(e, now_ms))
             .map(|e| (&*e.value, e.count - e.error))
             .filter(|&(_, guaranteed)| guaranteed > floor && guaranteed > 0.0)
             .collect();
@@ -579,6 +584,8 @@ mod tests {
         // Stale after 1.5 half-lives = 3 intervals, so demoted at the fourth re-rank at the latest.
         assert!(reranks <= 4, "demoted {reranks} re-ranks after it stopped");
         assert!(sim.top.is_admitted("steady") && !sim.top.is_admitted("big"));
+        // Its decayed past still outweighs "steady", but a stopped value is no candidate.
+        assert_eq!(sim.changes.len(), 1, "{:?}", sim.changes);
     }
 
     #[test]

@@ -36,14 +36,26 @@ function compileLookup<C>(labelNames: readonly string[]): Lookup<C> {
   return new Function('root', 'labels', body) as Lookup<C>;
 }
 
+/**
+ * FOLDED_CACHE_LIMIT: how many label sets per family that fold into a shared series (allowlist
+ * misses, cut or dropped values, the overflow series) are cached. Beyond it such a label set is
+ * bound per sample (one native call that binds and records, ~1 µs), so a stream of distinct values
+ * cannot grow the cache: at most this many entries (~150 B each) per family. Label sets top-N
+ * folds right now are never cached, and children of demoted top-N values are dropped at the next
+ * upkeep (`prune`).
+ */
+export const FOLDED_CACHE_LIMIT = 1024;
+
 /** LabelBinder: the per-family cache from label values to bound children. */
 export class LabelBinder<C extends BoundChild> {
   private readonly root = new Map<unknown, unknown>();
   private readonly lookup: Lookup<C>;
   /** The one child of a family without labels. */
   private unlabelled: C | undefined;
-  /** Cached children with their key path, kept only for families with a TTL (to prune them). */
-  private readonly entries: Array<{ path: readonly unknown[]; child: C }> | undefined;
+  /** Cached children with their key path, kept only for families with a TTL or top-N (to prune them). */
+  private readonly entries: Array<{ path: readonly unknown[]; child: C; folded: boolean }> | undefined;
+  /** Cached label sets that fold into a shared series (bounded by FOLDED_CACHE_LIMIT). */
+  private foldedCached = 0;
 
   constructor(
     private readonly metric: string,
@@ -58,8 +70,9 @@ export class LabelBinder<C extends BoundChild> {
   }
 
   /**
-   * prune: after the core evicted idle series, forgets their cached children (a child the
-   * application still holds revives its series when it records) and follows revived handles.
+   * prune: after the core evicted idle series or top-N demoted a value, forgets their cached
+   * children (a child the application still holds keeps recording: into its revived series, or
+   * into `__other__` while its value is demoted) and follows revived handles.
    */
   prune(): void {
     const entries = this.entries;
@@ -69,6 +82,7 @@ export class LabelBinder<C extends BoundChild> {
     entries.forEach((entry, i) => {
       if (live[i] === 0) {
         this.forgetPath(entry.path);
+        if (entry.folded) this.foldedCached--;
       } else {
         entry.child.handle = live[i];
         entries[kept++] = entry;
@@ -81,6 +95,7 @@ export class LabelBinder<C extends BoundChild> {
   clear(): void {
     this.root.clear();
     this.unlabelled = undefined;
+    this.foldedCached = 0;
     if (this.entries) this.entries.length = 0;
   }
 
@@ -114,7 +129,9 @@ export class LabelBinder<C extends BoundChild> {
     if (this.entries) {
       const key = path.map(String).join('\u0000');
       for (let i = this.entries.length - 1; i >= 0; i--) {
-        if (this.entries[i].path.map(String).join('\u0000') === key) this.entries.splice(i, 1);
+        if (this.entries[i].path.map(String).join('\u0000') !== key) continue;
+        if (this.entries[i].folded) this.foldedCached--;
+        this.entries.splice(i, 1);
       }
     }
     this.forgetPath(path);
@@ -182,8 +199,17 @@ export class LabelBinder<C extends BoundChild> {
       throw fromNativeError(this.metric, err);
     }
     // Top-N folds this label set right now: the ranking may change, so nothing is cached.
-    if (handle >= FOLDED && handle < 2 * FOLDED) return this.makeFoldedChild(strings);
-    return this.insert(values, handle);
+    if (handle === FOLDED) return this.makeFoldedChild(strings);
+    return this.keep(values, handle);
+  }
+
+  /** keep: caches the child of a binding, unless it folds into a shared series past FOLDED_CACHE_LIMIT. */
+  private keep(values: readonly unknown[], bound: number): C {
+    if (bound < FOLDED) return this.insert(values, bound, false);
+    const handle = bound - FOLDED;
+    if (this.foldedCached >= FOLDED_CACHE_LIMIT) return this.makeChild(handle);
+    this.foldedCached++;
+    return this.insert(values, handle, true);
   }
 
   /** cached: the cached child of a label object holding exactly the family's label names, or undefined (no binding). */
@@ -200,12 +226,12 @@ export class LabelBinder<C extends BoundChild> {
   bindAndRecord(labels: Partial<Labels>, value: number, set: boolean): void {
     const values = this.valuesOf(labels);
     const handle = native.bindAndRecord(this.familyId, thread, this.strings(values), value, set);
-    if (handle < FOLDED) this.insert(values, handle);
+    if (handle !== FOLDED && (handle < FOLDED || this.foldedCached < FOLDED_CACHE_LIMIT)) this.keep(values, handle);
   }
 
-  private insert(values: readonly unknown[], handle: number): C {
+  private insert(values: readonly unknown[], handle: number, folded: boolean): C {
     const child = this.makeChild(handle);
-    this.entries?.push({ path: [...values], child });
+    this.entries?.push({ path: [...values], child, folded });
     if (values.length === 0) return child;
     let m = this.root;
     values.forEach((v, i) => {

@@ -50,7 +50,8 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
       this.labelNames,
       (handle) => this.makeChild(handle),
       (values) => this.makeFoldedChild(values),
-      definition.ttlMs !== undefined,
+      // Caches to prune after each upkeep: evicted series (TTL), demoted top-N values.
+      definition.ttlMs !== undefined || (limits?.labelRules?.some((r) => r.topN !== undefined) ?? false),
     );
   }
 

@@ -22,8 +22,14 @@ export interface LabelRule {
   hysteresis?: number;
   /** weight: how top-N measures activity: "samples" (histograms' default) or "value", e.g. bytes (counters' default). */
   weight?: 'samples' | 'value';
-  /** rerankIntervalMs: how often top-N is re-ranked. Default 10000. */
+  /** rerankIntervalMs: how often top-N is re-ranked. Default 10000. Activity decays with a half-life of 2 intervals (at least 1 s). */
   rerankIntervalMs?: number;
+  /**
+   * demotedTtl: how long the series of a value that lost its top-N place stays exposed (ms, or a
+   * string like "5m"), so Prometheus scrapes its final value; then it leaves the exposition and its
+   * memory is reused. Default 5 minutes. Its new samples go to `__other__` at once either way.
+   */
+  demotedTtl?: Duration;
 }
 
 /** LabelPolicy: rules keyed by label name. */
@@ -43,6 +49,7 @@ const ruleSchema = z.strictObject({
   hysteresis: z.optional(z.number().check(z.minimum(0), z.maximum(10))),
   weight: z.optional(z.enum(['samples', 'value'])),
   rerankIntervalMs: z.optional(z.number().check(z.int(), z.minimum(0))),
+  demotedTtl: z.optional(z.union([z.number(), z.string()])),
 });
 
 /** parseLabelRule: validates one label's rule; errors name the label and the option. */
@@ -50,6 +57,12 @@ export function parseLabelRule(label: string, rule: unknown, where: string): Lab
   const parsed = parseOptions(ruleSchema, rule, `${where} label "${label}"`);
   if (parsed.drop && (parsed.allow || parsed.topN || parsed.maxLength)) {
     throw errors.invalidOption(`${where} label "${label}"`, 'option "drop" removes the label, so it cannot be combined with allow, topN or maxLength');
+  }
+  if (parsed.demotedTtl !== undefined) {
+    if (parsed.topN === undefined) {
+      throw errors.invalidOption(`${where} label "${label}"`, 'option "demotedTtl" applies to values top-N demotes; set topN too');
+    }
+    parsed.demotedTtl = parseDuration(parsed.demotedTtl, `${where} label "${label}"`, 'demotedTtl');
   }
   return parsed;
 }
@@ -84,7 +97,7 @@ export function parseMaxSeries(value: unknown, where: string): number {
 
 /** NativeLimits: a family's policy as the core takes it. */
 export interface NativeLimits {
-  labelRules?: Array<{ allow?: string[]; topN?: number; drop?: boolean; maxLength?: number; hysteresis?: number; weight?: string }>;
+  labelRules?: Array<{ allow?: string[]; topN?: number; drop?: boolean; maxLength?: number; hysteresis?: number; weight?: string; demotedTtlMs?: number }>;
   maxSeries: number;
   ttlMs?: number;
   rerankIntervalMs?: number;
@@ -113,7 +126,16 @@ export function resolveLimits(
   const intervals = rules.map((r) => r.rerankIntervalMs).filter((v): v is number => v !== undefined);
   return {
     labelRules: used
-      ? rules.map((r) => ({ allow: r.allow ? [...r.allow] : undefined, topN: r.topN, drop: r.drop, maxLength: r.maxLength, hysteresis: r.hysteresis, weight: r.weight }))
+      ? rules.map((r) => ({
+          allow: r.allow ? [...r.allow] : undefined,
+          topN: r.topN,
+          drop: r.drop,
+          maxLength: r.maxLength,
+          hysteresis: r.hysteresis,
+          weight: r.weight,
+          // parseLabelRule turned a duration string into ms.
+          demotedTtlMs: r.demotedTtl as number | undefined,
+        }))
       : undefined,
     maxSeries,
     ttlMs,
