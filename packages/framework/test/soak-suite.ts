@@ -13,6 +13,9 @@
  * MB with GC timing and malloc arenas, which must not fail the test; a leak of even 16 B per cycle
  * (16 MB per million) would. The native counts are exact bounds: live plus retired series never
  * exceed the most ever live at once.
+ *
+ * Each test takes 5-40 s on the shared 2-core machine (5M bind-and-record calls for the reset
+ * rounds); the per-test timeout is a generous deadline for a loaded CI machine, not a time bound.
  */
 import { createRequire } from 'node:module';
 import { setFlagsFromString } from 'node:v8';
@@ -46,7 +49,7 @@ export function soakSuite(tag: string, options: { ttlMs?: number }): void {
   const host = createTestHost();
   afterAll(() => host.close());
   describe(`series memory (${tag})`, () => {
-      it('1,000,000 remove/re-record cycles keep resident memory flat and the exposition exact', async () => {
+      it('1,000,000 remove/re-record cycles keep resident memory flat and the exposition exact', { timeout: 600_000 }, async () => {
         const cycles = 1_000_000;
         const warmUp = 100_000;
         const gauge = host.gauge({ name: `soak_remove_${tag}`, help: 'Remove/re-record soak.', labelNames: ['pid'], ...options });
@@ -73,7 +76,7 @@ export function soakSuite(tag: string, options: { ttlMs?: number }): void {
         expect(late - early).toBeLessThan(BOUND);
       });
 
-      it('1,000 reset/re-record rounds over 5,000 label sets keep resident memory flat and the exposition exact', async () => {
+      it('1,000 reset/re-record rounds over 5,000 label sets keep resident memory flat and the exposition exact', { timeout: 600_000 }, async () => {
         const rounds = 1_000;
         // Resident memory steps up once between rounds 50 and 100 (JIT tiering and heap sizing, the
         // same in every run) and is flat after: the early point is taken past it.
