@@ -1,23 +1,25 @@
 //! Recycled render buffers. A 10k-series scrape is ~20 MB; writing it into fresh memory cost more
 //! in page faults and growth copies than the rendering itself (perf on our 2-core machine:
-//! page-fault and memmove symbols above `render::render`). Bodies handed to JS come back here
-//! when V8 finalizes their Buffer, so the next scrape writes into pages that are already mapped.
+//! page-fault and memmove symbols above `render::render`). Bodies and body pieces handed to JS
+//! come back here when JS releases them (or V8 finalizes their Buffer), so the next scrape writes
+//! into pages that are already mapped.
 
 use std::sync::Mutex;
 
-/// Buffers kept for reuse: one, as scrapes rarely overlap; each kept buffer stays resident.
-const KEEP: usize = 1;
-/// Larger buffers are freed, not kept: holding a 100k-series body (250 MB) between scrapes cost
-/// more resident memory than the series themselves (benchmarks/ memory scenario).
-const KEEP_MAX_BYTES: usize = 32 << 20;
+/// Bytes of buffers kept for reuse at most: room for the pieces of a few chunked scrapes in
+/// flight (1 MiB each, render.rs) or one 10k-series body; each kept buffer stays resident.
+const KEEP_BYTES: usize = 32 << 20;
+/// Buffers kept at most (pieces of concurrent chunked scrapes).
+const KEEP_COUNT: usize = 24;
 
 static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
-/// An empty buffer with room for at least `hint` bytes, recycled when one is available.
+/// An empty buffer with room for at least `hint` bytes: the smallest kept buffer that fits, else
+/// the largest kept one grown to fit (holding a 100k-series body, 250 MB, between scrapes cost
+/// more resident memory than the series themselves, so such a buffer is never kept).
 pub(crate) fn take(hint: usize) -> Vec<u8> {
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    let best = pool.iter().enumerate().max_by_key(|(_, v)| v.capacity()).map(|(i, _)| i);
-    let mut buffer = best.map(|i| pool.swap_remove(i)).unwrap_or_default();
+    let mut buffer = pick(&pool, hint).map(|i| pool.swap_remove(i)).unwrap_or_default();
     drop(pool);
     buffer.clear();
     if buffer.capacity() < hint {
@@ -26,13 +28,48 @@ pub(crate) fn take(hint: usize) -> Vec<u8> {
     buffer
 }
 
-/// Returns a buffer for reuse (dropped if the pool is full).
+/// Which kept buffer `take` reuses for `hint` bytes: the smallest that fits, else the largest.
+fn pick(pool: &[Vec<u8>], hint: usize) -> Option<usize> {
+    let fitting = pool.iter().enumerate().filter(|(_, v)| v.capacity() >= hint).min_by_key(|(_, v)| v.capacity());
+    fitting.or_else(|| pool.iter().enumerate().max_by_key(|(_, v)| v.capacity())).map(|(i, _)| i)
+}
+
+/// Whether a pool holding `kept` bytes in `count` buffers keeps one more of `capacity` bytes.
+fn keeps(kept: usize, count: usize, capacity: usize) -> bool {
+    capacity > 0 && count < KEEP_COUNT && kept + capacity <= KEEP_BYTES
+}
+
+/// Returns a buffer for reuse (dropped, i.e. freed, when the pool is full or it is too large).
 pub(crate) fn give(buffer: Vec<u8>) {
-    if buffer.capacity() > KEEP_MAX_BYTES {
+    if !keeps(0, 0, buffer.capacity()) {
         return;
     }
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
-    if pool.len() < KEEP {
+    let kept: usize = pool.iter().map(Vec::capacity).sum();
+    if keeps(kept, pool.len(), buffer.capacity()) {
         pool.push(buffer);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn picks_the_smallest_fitting_buffer_else_the_largest() {
+        let pool = vec![Vec::<u8>::with_capacity(3 << 20), Vec::with_capacity(1 << 20), Vec::with_capacity(2 << 20)];
+        assert_eq!(pick(&pool, 512 << 10), Some(1));
+        assert_eq!(pick(&pool, (1 << 20) + 1), Some(2));
+        assert_eq!(pick(&pool, 8 << 20), Some(0));
+        assert_eq!(pick(&[], 1), None);
+    }
+
+    #[test]
+    fn keeps_within_the_byte_and_count_budget() {
+        assert!(keeps(0, 0, 1 << 20));
+        assert!(!keeps(0, 0, 0));
+        assert!(!keeps(0, 0, KEEP_BYTES + 1));
+        assert!(!keeps(KEEP_BYTES - (1 << 20) + 1, 3, 1 << 20));
+        assert!(!keeps(0, KEEP_COUNT, 1));
     }
 }

@@ -51,35 +51,187 @@ fn render_series(out: &mut Vec<u8>, family: &Family, name: &str, series: &Series
     }
 }
 
-fn render_family(out: &mut Vec<u8>, family: &Family, format: Format) {
+fn render_family_header(out: &mut Vec<u8>, family: &Family, format: Format) {
     let def = &family.def;
-    let name = family_name(&def.name, def.kind, format);
-    write_header(out, name, &def.help, def.kind, def.unit.as_deref(), format);
-    // In text 0.0.4 a counter's samples carry the name as defined (prom-client's convention).
-    let sample_name = if format == Format::Text { def.name.as_str() } else { name };
-    for series in family.series() {
-        render_series(out, family, sample_name, series, format);
+    write_header(out, family_name(&def.name, def.kind, format), &def.help, def.kind, def.unit.as_deref(), format);
+}
+
+/// The name samples of `family` carry: in text 0.0.4 a counter's samples carry the name as
+/// defined (prom-client's convention), in OpenMetrics the family name plus suffixes.
+fn sample_name(family: &Family, format: Format) -> &str {
+    let def = &family.def;
+    if format == Format::Text {
+        def.name.as_str()
+    } else {
+        family_name(&def.name, def.kind, format)
+    }
+}
+
+/// How far a `Cursor` got.
+enum Stage {
+    /// Rendering the family at `family` (its header written once `series` is `Some`).
+    Families { family: usize, series: Option<(Vec<&'static Series>, usize)> },
+    /// Only the self-metrics (and OpenMetrics' `# EOF`) are left.
+    Tail,
+    Done,
+}
+
+/// A render in progress, resumable between pieces of the body: a scrape renders and sends a
+/// piece at a time, so it never holds the whole exposition (a 100k-series body is ~230 MB).
+///
+/// A family's series list is taken when its first series is rendered and each series' cells are
+/// read when it is rendered, so a scrape sees every sample applied before it started (the host
+/// applies buffered samples before opening the cursor) and possibly some applied later; each
+/// histogram series stays self-consistent (`_count` = `+Inf` = sum of buckets). Series bound
+/// after their family was started appear in the next scrape.
+pub(crate) struct Cursor {
+    registry: &'static Registry,
+    format: Format,
+    /// Every family at the start (the self-metrics cover them all).
+    families: Vec<&'static Family>,
+    /// Families whose collector failed this scrape: left out.
+    exclude: Vec<u32>,
+    stage: Stage,
+    written: usize,
+}
+
+impl Cursor {
+    pub(crate) fn new(registry: &'static Registry, format: Format, exclude: &[u32]) -> Cursor {
+        Cursor { registry, format, families: registry.families(), exclude: exclude.to_vec(), stage: Stage::Families { family: 0, series: None }, written: 0 }
+    }
+
+    /// The size of the last complete body of this registry (a hint for buffer sizes).
+    pub(crate) fn last_body_bytes(&self) -> usize {
+        self.registry.last_render_bytes.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn is_done(&self) -> bool {
+        matches!(self.stage, Stage::Done)
+    }
+
+    /// Appends the next part of the body to `out` until `out` holds at least `limit` bytes (it
+    /// stops after the series that crosses it) or the body is complete. Returns true when complete.
+    pub(crate) fn fill(&mut self, out: &mut Vec<u8>, limit: usize) -> bool {
+        let start = out.len();
+        loop {
+            if out.len() >= limit {
+                break;
+            }
+            match &mut self.stage {
+                Stage::Families { family, series } => {
+                    let Some(&current) = self.families.get(*family) else {
+                        self.stage = Stage::Tail;
+                        continue;
+                    };
+                    if self.exclude.contains(&current.id) {
+                        *family += 1;
+                        continue;
+                    }
+                    let (list, next) = series.get_or_insert_with(|| {
+                        render_family_header(out, current, self.format);
+                        (current.series(), 0)
+                    });
+                    let name = sample_name(current, self.format);
+                    while *next < list.len() && out.len() < limit {
+                        render_series(out, current, name, list[*next], self.format);
+                        *next += 1;
+                    }
+                    if *next == list.len() {
+                        *family += 1;
+                        *series = None;
+                    }
+                }
+                Stage::Tail => {
+                    self_metrics::render(out, &self.families, self.format);
+                    if self.format == Format::OpenMetrics {
+                        out.extend_from_slice(b"# EOF\n");
+                    }
+                    self.stage = Stage::Done;
+                }
+                Stage::Done => break,
+            }
+        }
+        self.written += out.len() - start;
+        if self.is_done() {
+            self.registry.last_render_bytes.store(self.written, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.is_done()
     }
 }
 
 /// Renders every family of `registry` except those in `exclude` (families whose collector
-/// failed this scrape), then the core's self-metrics, in `format`.
-pub(crate) fn render(registry: &Registry, format: Format, exclude: &[u32]) -> Vec<u8> {
-    let families = registry.families();
+/// failed this scrape), then the core's self-metrics, in `format`, into one buffer.
+pub(crate) fn render(registry: &'static Registry, format: Format, exclude: &[u32]) -> Vec<u8> {
+    let mut cursor = Cursor::new(registry, format, exclude);
     // Sized from the last render of this registry, so the body is written without regrowing.
-    let hint = registry.last_render_bytes.load(std::sync::atomic::Ordering::Relaxed);
+    let hint = cursor.last_body_bytes();
     let mut out = crate::buffer_pool::take((hint + hint / 8).max(64 * 1024));
-    for family in &families {
-        if !exclude.contains(&family.id) {
-            render_family(&mut out, family, format);
+    cursor.fill(&mut out, usize::MAX);
+    out
+}
+
+/// CHUNK_BYTES: the text a chunked render produces per piece (1 MiB: the body writer's slice,
+/// so one chunk is one write; see packages/framework/src/body-writer.ts).
+pub(crate) const CHUNK_BYTES: usize = 1 << 20;
+/// GZIP_CHUNK_BYTES: compressed bytes gathered before a gzip piece is handed out (text compresses
+/// ~15x, so one piece is ~4 MiB of text: fewer hand-offs for the same slice-sized writes).
+const GZIP_CHUNK_BYTES: usize = 256 << 10;
+
+/// A body rendered piece by piece into pooled buffers, optionally gzipped as it goes.
+pub(crate) struct Chunks {
+    cursor: Cursor,
+    gzip: Option<flate2::write::GzEncoder<Vec<u8>>>,
+    /// Text waiting to be compressed (gzip only), reused for every piece.
+    text: Vec<u8>,
+    finished: bool,
+}
+
+impl Chunks {
+    pub(crate) fn new(registry: &'static Registry, format: Format, exclude: &[u32], gzip: bool) -> Chunks {
+        let cursor = Cursor::new(registry, format, exclude);
+        let gzip = gzip.then(|| flate2::write::GzEncoder::new(crate::buffer_pool::take(GZIP_CHUNK_BYTES + (64 << 10)), flate2::Compression::fast()));
+        Chunks { cursor, gzip, text: Vec::new(), finished: false }
+    }
+
+    /// The next piece of the body, or `None` once it was all handed out.
+    pub(crate) fn next_chunk(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        use std::io::Write;
+        if self.finished {
+            return Ok(None);
+        }
+        let Some(encoder) = self.gzip.as_mut() else {
+            let mut out = crate::buffer_pool::take(CHUNK_BYTES + (64 << 10));
+            self.finished = self.cursor.fill(&mut out, CHUNK_BYTES);
+            return Ok(Some(out));
+        };
+        if self.text.capacity() == 0 {
+            self.text = crate::buffer_pool::take(CHUNK_BYTES + (64 << 10));
+        }
+        loop {
+            self.text.clear();
+            let done = self.cursor.fill(&mut self.text, CHUNK_BYTES);
+            encoder.write_all(&self.text)?;
+            if done {
+                self.finished = true;
+                crate::buffer_pool::give(std::mem::take(&mut self.text));
+                let encoder = self.gzip.take().expect("gzip encoder present until finished");
+                return encoder.finish().map(Some);
+            }
+            if encoder.get_ref().len() >= GZIP_CHUNK_BYTES {
+                let fresh = crate::buffer_pool::take(GZIP_CHUNK_BYTES + (64 << 10));
+                return Ok(Some(std::mem::replace(encoder.get_mut(), fresh)));
+            }
         }
     }
-    self_metrics::render(&mut out, &families, format);
-    if format == Format::OpenMetrics {
-        out.extend_from_slice(b"# EOF\n");
+}
+
+impl Drop for Chunks {
+    fn drop(&mut self) {
+        crate::buffer_pool::give(std::mem::take(&mut self.text));
+        if let Some(mut encoder) = self.gzip.take() {
+            crate::buffer_pool::give(std::mem::take(encoder.get_mut()));
+        }
     }
-    registry.last_render_bytes.store(out.len(), std::sync::atomic::Ordering::Relaxed);
-    out
 }
 
 /// Gzips a rendered body (fast level: scrapes are frequent and bodies compress ~10x anyway).
@@ -165,6 +317,73 @@ jobs_total{org=\"a\\\"b\"} 2\n";
         let out = String::from_utf8(render(registry::registry(reg), Format::Text, &[b])).unwrap();
         assert!(out.contains("kept 0\n"));
         assert!(!out.contains("# TYPE dropped"));
+    }
+
+    /// A registry of `n` two-label histogram series with a few samples each, plus a counter.
+    fn big_registry(reg: &str, n: usize) {
+        let h = define(reg, "chunk_seconds", Kind::Histogram, &["route", "code"], &[0.01, 0.1, 1.0, 10.0], None);
+        let c = define(reg, "chunk_total", Kind::Counter, &["route"], &[], None);
+        let mut samples = Vec::new();
+        for i in 0..n {
+            let s = registry::bind(h, &[format!("/api/v1/projects/{i}/builds"), (200 + i % 5).to_string()]).unwrap();
+            samples.extend_from_slice(&[s as f64, (i % 17) as f64 * 0.3, s as f64, 0.05]);
+        }
+        let s = registry::bind(c, &["/".into()]).unwrap();
+        samples.extend_from_slice(&[s as f64, 7.0]);
+        crate::record::apply(1, &samples);
+    }
+
+    fn all_chunks(reg: &str, format: Format, gzip: bool, exclude: &[u32]) -> Vec<Vec<u8>> {
+        let mut chunks = Chunks::new(registry::registry(reg), format, exclude, gzip);
+        std::iter::from_fn(|| chunks.next_chunk().unwrap()).collect()
+    }
+
+    #[test]
+    fn chunked_render_equals_the_whole_body_in_both_formats() {
+        let reg = "render-chunks";
+        big_registry(reg, 12_000);
+        for format in [Format::Text, Format::OpenMetrics] {
+            let whole = render(registry::registry(reg), format, &[]);
+            assert!(whole.len() > 3 * CHUNK_BYTES, "the body spans several chunks ({} bytes)", whole.len());
+            let chunks = all_chunks(reg, format, false, &[]);
+            assert!(chunks.len() >= 3);
+            // Every piece but the last reaches the chunk size and overshoots by less than one series.
+            for chunk in &chunks[..chunks.len() - 1] {
+                assert!(chunk.len() >= CHUNK_BYTES && chunk.len() < CHUNK_BYTES + 4096, "{}", chunk.len());
+            }
+            assert_eq!(String::from_utf8(chunks.concat()).unwrap(), String::from_utf8(whole).unwrap());
+        }
+    }
+
+    #[test]
+    fn gzipped_chunks_decompress_to_the_whole_body() {
+        use std::io::Read;
+        let reg = "render-chunks-gzip";
+        big_registry(reg, 12_000);
+        let whole = render(registry::registry(reg), Format::OpenMetrics, &[]);
+        let chunks = all_chunks(reg, Format::OpenMetrics, true, &[]);
+        assert!(chunks.len() >= 2, "{} pieces", chunks.len());
+        let packed = chunks.concat();
+        let mut unpacked = Vec::new();
+        flate2::read::GzDecoder::new(&packed[..]).read_to_end(&mut unpacked).unwrap();
+        assert_eq!(unpacked, whole);
+    }
+
+    #[test]
+    fn chunked_render_leaves_out_excluded_families_and_sees_samples_applied_before_it() {
+        let reg = "render-chunks-exclude";
+        big_registry(reg, 10);
+        let families = registry::registry(reg).families();
+        let counter = families.iter().find(|f| f.def.name == "chunk_total").unwrap().id;
+        let text = String::from_utf8(all_chunks(reg, Format::Text, false, &[counter]).concat()).unwrap();
+        assert!(text.contains("# TYPE chunk_seconds histogram"));
+        assert!(!text.contains("# TYPE chunk_total"));
+        assert!(text.contains("chunk_seconds_count{route=\"/api/v1/projects/9/builds\",code=\"204\"} 2\n"), "{text}");
+        // A stream that is dropped half way leaves the registry as it was.
+        let mut stream = Chunks::new(registry::registry(reg), Format::Text, &[], true);
+        stream.next_chunk().unwrap();
+        drop(stream);
+        assert_eq!(render(registry::registry(reg), Format::Text, &[counter]), text.into_bytes());
     }
 
     #[test]

@@ -1,11 +1,15 @@
 /**
  * endpoint: the node:http handler serving the exposition, with bearer-token auth, a cap on
- * concurrent scrapes and a render timeout.
+ * concurrent scrapes and a render timeout. The body is streamed: pieces rendered on the libuv pool
+ * (body-stream.ts) are written in slices with backpressure (body-writer.ts), so a scrape neither
+ * blocks the event loop for the whole body nor holds it in memory.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod/mini';
+import type { BodyStream } from './body-stream.js';
+import { writeBody } from './body-writer.js';
 import { CONTENT_TYPES, negotiate } from './exposition.js';
 import type { ExpositionFormat, ListenInfo } from './hooks.js';
 
@@ -15,9 +19,9 @@ export interface EndpointOptions {
   path?: string;
   /** token: when set, requests must send `Authorization: Bearer <token>` (compared in constant time), else 401. */
   token?: string;
-  /** maxConcurrentScrapes: scrapes rendering at once beyond which requests get 503. Default 4. */
+  /** maxConcurrentScrapes: scrapes rendering or sending at once beyond which requests get 503. Default 4. */
   maxConcurrentScrapes?: number;
-  /** renderTimeoutMs: a scrape not rendered in this time gets 503. Default 10000. */
+  /** renderTimeoutMs: a scrape whose collect and first piece of body take longer gets 503. Default 10000. */
   renderTimeoutMs?: number;
 }
 
@@ -30,9 +34,8 @@ export const endpointOptionsSchema = z.strictObject({
 
 /** Renderer: what the endpoint needs from the host. */
 export interface Renderer {
-  render(format: ExpositionFormat, gzip: boolean): Promise<Buffer>;
-  /** release: the body was written out; its memory may be reused. */
-  release?(body: Buffer): void;
+  /** renderStream: collects, then resolves the body as pieces (see `MetricsHost.renderStream`). */
+  renderStream(format: ExpositionFormat, gzip: boolean): Promise<BodyStream>;
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -65,8 +68,8 @@ export function createEndpoint(host: Renderer, options: EndpointOptions = {}): (
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'Method Not Allowed', { allow: 'GET, HEAD' });
     if (!authorized(req, expected)) return send(res, 401, 'Unauthorized', { 'www-authenticate': 'Bearer realm="metrics"' });
     if (active >= maxConcurrent) return send(res, 503, 'Too many concurrent scrapes', { 'retry-after': '1' });
-    // The slot is held until the render settles, not until the timeout answers: a render that
-    // outlasts the timeout still runs, and the cap bounds renders, not responses.
+    // The slot is held until the body is sent (or the client is gone), not until the timeout
+    // answers: the cap bounds renders in flight and so the memory scrapes hold (a few 1 MiB pieces each).
     active++;
     const { format, gzip } = negotiate(req.headers);
     let timedOut = false;
@@ -74,40 +77,79 @@ export function createEndpoint(host: Renderer, options: EndpointOptions = {}): (
       timedOut = true;
       send(res, 503, `Render timed out after ${timeoutMs} ms`);
     }, timeoutMs);
-    host
-      .render(format, gzip)
-      .then(
-        (body) => {
-          if (timedOut) {
-            // Nobody reads a late body: its memory goes back to the pool now.
-            host.release?.(body);
-            return;
-          }
-          const headers: Record<string, string | number> = {
-            'content-type': CONTENT_TYPES[format],
-            'content-length': body.length,
-            vary: 'Accept, Accept-Encoding',
-          };
-          if (gzip) headers['content-encoding'] = 'gzip';
-          res.writeHead(200, headers);
-          if (req.method === 'HEAD') {
-            res.end();
-            host.release?.(body);
-          } else {
-            // Released once written, never while the socket may still read it (an aborted response
-            // leaves its body to the garbage collector).
-            res.end(body, () => host.release?.(body));
-          }
-        },
-        (error: unknown) => {
-          if (!timedOut) send(res, 500, `Render failed: ${error instanceof Error ? error.message : String(error)}`);
-        },
-      )
-      .finally(() => {
-        clearTimeout(timer);
-        active--;
-      });
+    const answered = () => timedOut || res.destroyed;
+    serveBody(host, req, res, format, gzip, answered, () => clearTimeout(timer)).finally(() => {
+      clearTimeout(timer);
+      active--;
+    });
   };
+}
+
+/**
+ * Renders and sends one scrape's body. `answered()` says the request needs no body any more (the
+ * timeout answered it or the client left); `started()` stops the timeout once headers go out.
+ */
+async function serveBody(
+  host: Renderer,
+  req: IncomingMessage,
+  res: ServerResponse,
+  format: ExpositionFormat,
+  gzip: boolean,
+  answered: () => boolean,
+  started: () => void,
+): Promise<void> {
+  let stream: BodyStream;
+  try {
+    stream = await host.renderStream(format, gzip);
+  } catch (error) {
+    if (!answered()) send(res, 500, `Render failed: ${error instanceof Error ? error.message : String(error)}`);
+    return;
+  }
+  const held: Buffer[] = [];
+  try {
+    // A late or abandoned scrape renders nothing: pieces are only rendered when asked for.
+    if (answered()) return;
+    const headers: Record<string, string | number> = { 'content-type': CONTENT_TYPES[format], vary: 'Accept, Accept-Encoding' };
+    if (gzip) headers['content-encoding'] = 'gzip';
+    if (req.method === 'HEAD') {
+      // The length a GET would send, without holding the body.
+      for await (const piece of stream) stream.release(piece);
+      if (answered()) return;
+      started();
+      res.writeHead(200, { ...headers, 'content-length': stream.bytes });
+      res.end();
+      return;
+    }
+    // The first two pieces decide the framing: a body of one piece gets a Content-Length, a
+    // longer one goes out chunked as it is rendered.
+    for (let i = 0; i < 2; i++) {
+      const piece = await stream.next();
+      if (piece === null) break;
+      held.push(piece);
+    }
+    if (answered()) return;
+    started();
+    if (stream.completed) headers['content-length'] = held.reduce((n, piece) => n + piece.length, 0);
+    res.writeHead(200, headers);
+    await writeBody(res, pieces(held, stream), { release: (piece) => stream.release(piece as Buffer) });
+  } catch {
+    // A render that fails once the headers are out: writeBody cut the response off (the client
+    // sees an incomplete body, never a short one that looks whole).
+  } finally {
+    for (const piece of held) stream.release(piece);
+    stream.close();
+  }
+}
+
+/** The pieces already taken (`first`, emptied as they are handed out), then the rest of the stream. */
+async function* pieces(first: Buffer[], rest: BodyStream): AsyncGenerator<Buffer> {
+  try {
+    while (first.length > 0) yield first.shift() as Buffer;
+    for (let piece = await rest.next(); piece !== null; piece = await rest.next()) yield piece;
+  } finally {
+    // Stopped early (the client left): the pieces never handed out go back now.
+    for (const piece of first.splice(0)) rest.release(piece);
+  }
 }
 
 /** listen: starts an HTTP server for `handler` on `host` (default 127.0.0.1) and `port` (default 9464). */

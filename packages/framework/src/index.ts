@@ -17,6 +17,8 @@ export type { HostHooks, CollectContext, RenderInfo, ListenInfo, ExpositionForma
 export type { Plugin, PluginFactory } from './plugin.js';
 export type { Logger } from './isolation.js';
 export type { EndpointOptions } from './endpoint.js';
+export { BodyStream, type PieceSource } from './body-stream.js';
+export { writeBody, DEFAULT_SLICE_BYTES, type BodySink, type BodySource, type BodyWriterOptions, type BodyWriteResult } from './body-writer.js';
 export { CONTENT_TYPES, negotiate, type PromClientRegistryLike } from './exposition.js';
 export { toPromClient, type PromClientMetricAdapter } from './promclient.js';
 export { loadConfig, findConfigFile, CONFIG_FILES, type MetricoreConfig, type PluginEntry } from './config.js';

@@ -3,7 +3,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { MetricsHost, type MetricsHostOptions } from '@metricore/framework';
+import { MetricsHost, type BodyStream, type MetricsHostOptions } from '@metricore/framework';
 import { createTestHost, parseScrape, scrapeUrl } from '@metricore/framework/testing';
 import { PROMETHEUS_ACCEPT, capturingLogger, closedAfterEach, deferred, request, waitFor } from './helpers.js';
 
@@ -147,7 +147,7 @@ describe('endpoint', () => {
     await waitFor(async () => (await request(url)).status === 200, 'a scrape to succeed after the slow render');
   });
 
-  it('renders that outlast the timeout still hold their slot, and late bodies go back to the pool', async () => {
+  it('renders that outlast the timeout still hold their slot, and late scrapes render no body', async () => {
     const { host, url } = await serve({ endpoint: { renderTimeoutMs: 30, maxConcurrentScrapes: 2 } });
     const gate = deferred();
     let entered = 0;
@@ -157,11 +157,12 @@ describe('endpoint', () => {
       entered++;
       await gate.promise;
     });
-    const released: Buffer[] = [];
-    const release = host.release.bind(host);
-    host.release = (body: Buffer) => {
-      released.push(body);
-      release(body);
+    const streams: BodyStream[] = [];
+    const renderStream = host.renderStream.bind(host);
+    host.renderStream = async (...args) => {
+      const stream = await renderStream(...args);
+      streams.push(stream);
+      return stream;
     };
     const timedOut = await Promise.all([request(url), request(url)]);
     expect(timedOut.map((r) => r.status)).toEqual([503, 503]);
@@ -172,8 +173,8 @@ describe('endpoint', () => {
     expect(entered).toBe(2);
     hold = false;
     gate.resolve();
-    await waitFor(() => released.length === 2, 'the two late bodies to be released');
-    expect(released.every((b) => b.length === 0)).toBe(true);
+    await waitFor(() => streams.length === 2 && streams.every((s) => s.finished), 'the two late scrapes to close their streams');
+    expect(streams.map((s) => s.bytes)).toEqual([0, 0]);
     expect((await request(url)).status).toBe(200);
   });
 
