@@ -6,10 +6,17 @@
  * exists there). Totals must survive folding: the scraped `_count` over all series equals the
  * number of observations recorded.
  *
- * Then the stream from the label-policy issue: 1,000,000 distinct org values (quick: 50,000),
- * each seen once, through a `topN: 20` histogram with 4 routes, in a fresh child process: series
- * scraped (target 21 per route), resident-memory growth (target ≤ 16 MiB), and the cost of an
- * unseen org against an admitted one.
+ * Then the streams from the label-policy issues, each in fresh child processes, each run a second
+ * time allocating the same names and label objects without recording (the baseline), so resident
+ * growth is reported beyond what V8's young generation does with that churn:
+ * - 1,000,000 distinct org values (quick: 50,000), each seen once, through a `topN: 20` histogram
+ *   with 4 routes: series scraped (target 21 per route), exposed values and how many of the true
+ *   top 20 are among them, series over the stream, resident growth (target ≤ 16 MiB), and the
+ *   cost of an unseen org against an admitted one;
+ * - a shifting bursty stream in real time (6 phases, quick: 3): every 4 s, 5 new orgs send 6,000
+ *   builds each within 1.5 s, 1,000 one-off orgs a second throughout, `topN: 5`, re-rank 1 s,
+ *   `demotedTtl: '5s'`: per phase the values exposed, how many of its 5 are exposed and after how
+ *   long, the series count every 250 ms (bound: 5 + 1 + the demotions within 5 s).
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -101,14 +108,41 @@ async function cardinality({ quick }) {
     log(`cardinality ${s.name}: ${row.nsPerOp.median.toFixed(1)} ns/op, ${series} series, count ${scraped}/${recorded}`);
     rows.push(row);
   }
-  const child = fileURLToPath(new URL('./lib/distinct-orgs-child.mjs', import.meta.url));
-  const out = execFileSync(process.execPath, ['--expose-gc', child, String(quick ? 50_000 : 1_000_000)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const distinct = JSON.parse(out.trim().split('\n').pop());
+  const mib = (b) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+  const distinct = runChild('distinct-orgs-child.mjs', [String(quick ? 50_000 : 1_000_000)]);
+  const distinctBaseline = runChild('distinct-orgs-child.mjs', [String(quick ? 50_000 : 1_000_000), '--baseline']);
+  distinct.baselineRssGrowthBytes = distinctBaseline.rssGrowthBytes;
+  distinct.rssBeyondBaselineBytes = distinct.rssGrowthBytes - distinctBaseline.rssGrowthBytes;
   log(
     `cardinality ${distinct.distinct} distinct orgs, topN 20: ${distinct.seriesPerRoute.join('/')} series per route, ` +
-      `rss +${(distinct.rssGrowthBytes / 2 ** 20).toFixed(1)} MiB (JS heap +${(distinct.heapTotalGrowthBytes / 2 ** 20).toFixed(1)} MiB), unseen ${distinct.unseenNs.toFixed(0)} ns, known ${distinct.knownNs.toFixed(1)} ns, exact ${distinct.exact}`,
+      `${distinct.exposedValues} org values exposed, ${distinct.trueTopExposed}/20 of the true top 20, ` +
+      `series over the stream ${distinct.seriesOverTime.map(([, n]) => n).join(',')}, ` +
+      `rss +${mib(distinct.rssGrowthBytes)} (JS heap +${mib(distinct.heapTotalGrowthBytes)}; baseline without recording +${mib(distinctBaseline.rssGrowthBytes)}, beyond it ${mib(distinct.rssBeyondBaselineBytes)}), ` +
+      `unseen ${distinct.unseenNs.toFixed(0)} ns, known ${distinct.knownNs.toFixed(1)} ns, exact ${distinct.exact}`,
   );
-  return { distinctOrgs: quick ? 1000 : 10_000, opsPerSample: ops, reps, rows, distinct };
+  const phases = quick ? 3 : 6;
+  const bursty = runChild('bursty-orgs-child.mjs', [String(phases)]);
+  const burstyBaseline = runChild('bursty-orgs-child.mjs', [String(phases), '--baseline']);
+  bursty.baselineRssGrowthBytes = burstyBaseline.rssGrowthBytes;
+  bursty.rssBeyondBaselineBytes = bursty.rssGrowthBytes - burstyBaseline.rssGrowthBytes;
+  for (const p of bursty.phases) {
+    log(
+      `cardinality bursty phase ${p.phase}: ${p.burstExposed}/5 of its burst orgs exposed` +
+        `${p.allExposedAfterMs === null ? '' : ` (all after ${p.allExposedAfterMs} ms)`}, ${p.series} series, exposed ${p.exposed.join(',')}`,
+    );
+  }
+  log(
+    `cardinality bursty: series every 250 ms ${bursty.seriesOverTime.map(([, n]) => n).join(',')} (max ${Math.max(...bursty.seriesOverTime.map(([, n]) => n))}), ` +
+      `${bursty.oneOffs} one-off orgs, rss +${mib(bursty.rssGrowthBytes)} (baseline +${mib(burstyBaseline.rssGrowthBytes)}, beyond it ${mib(bursty.rssBeyondBaselineBytes)}), scraped ${bursty.scraped} of ${bursty.recorded} recorded (demoted series that left took theirs)`,
+  );
+  return { distinctOrgs: quick ? 1000 : 10_000, opsPerSample: ops, reps, rows, distinct, bursty };
+}
+
+/** runChild: runs a lib/ child process with --expose-gc and returns the JSON line it prints last. */
+function runChild(file, args) {
+  const child = fileURLToPath(new URL(`./lib/${file}`, import.meta.url));
+  const out = execFileSync(process.execPath, ['--expose-gc', child, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return JSON.parse(out.trim().split('\n').pop());
 }
 
 runScenario('cardinality', cardinality);
