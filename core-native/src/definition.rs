@@ -59,6 +59,8 @@ pub(crate) struct LabelRule {
     pub(crate) max_length: Option<u32>,
     pub(crate) hysteresis: f64,
     pub(crate) weight: Option<Weight>,
+    /// How long the series of a value that lost its top-N place stays exposed (None: the default).
+    pub(crate) demoted_ttl_ms: Option<u64>,
 }
 
 impl LabelRule {
