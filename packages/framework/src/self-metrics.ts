@@ -2,7 +2,8 @@
  * self-metrics: the `metricore_` families the framework defines itself, in one place, and the
  * reservation of their prefix. The core renders the others (`metricore_series`,
  * `metricore_rejected_samples_total`, `metricore_label_values_folded_total`,
- * `metricore_series_evicted_total`; see core-native/src/self_metrics.rs).
+ * `metricore_series_evicted_total`, `metricore_topn_changes_total`, `metricore_topn_threshold`;
+ * see core-native/src/self_metrics.rs).
  */
 import type { MetricDefinition } from './definition.js';
 
