@@ -198,7 +198,7 @@ function cardinalitySection(r) {
 \`observe({ org, route }, v)\` with ${r.distinctOrgs.toLocaleString('en')} distinct orgs drawn Zipf-like (probability ∝ 1/rank) and 4 routes, ${r.opsPerSample.toLocaleString('en')} observations per sample, ${r.reps} samples after a warm-up. "no policy" keeps metricore's default cap of 10,000 series per family (the rest fold into the overflow series).
 
 ${table(['subject', 'median ns/op', 'min–max', 'series scraped', 'scraped _count / recorded', 'totals exact', 'scrape ms'], rows)}
-${r.distinct ? distinctSection(r.distinct) : ''}`;
+${r.distinct ? distinctSection(r.distinct) : ''}${r.bursty ? burstySection(r.bursty) : ''}`;
 }
 
 function distinctSection(d) {
@@ -221,6 +221,27 @@ function distinctSection(d) {
 Every org value is new (the label-policy issue's scenario), 4 routes, after 20 busy tenants were admitted; one process of its own, GC before and after. Targets: 21 series per route (20 orgs and \`__other__\`), resident growth ≤ 16 MiB. The JS heap's growth is V8 enlarging its young generation under the benchmark's allocation churn (label objects, strings), not retained state; the rest is native.
 
 ${table(['distinct orgs', 'series per route', 'resident growth', 'of which JS heap', 'rest (native, allocator)', 'unseen org ns/op', 'admitted org ns/op', 'scraped _count / recorded'], rows)}
+${
+  d.rssBeyondBaselineBytes === undefined
+    ? ''
+    : `
+Org values exposed: ${d.exposedValues}, of which ${d.trueTopExposed} of the true top 20 (the tenants). Series over the stream (every 100,000 orgs): ${d.seriesOverTime.map(([, n]) => n).join(', ')}. The same names and label objects allocated without recording grow resident memory by ${mib(d.baselineRssGrowthBytes)}; recording adds ${mib(d.rssBeyondBaselineBytes)} beyond that.
+`
+}`;
+}
+
+function burstySection(b) {
+  const mib = (x) => `${(x / 2 ** 20).toFixed(1)} MiB`;
+  const rows = b.phases.map((p) => [p.phase, `${p.burstExposed}/5`, p.allExposedAfterMs === null ? 'never' : `${p.allExposedAfterMs} ms`, p.series, p.exposed.join(', ')]);
+  const series = b.seriesOverTime.map(([, n]) => n);
+  return `
+### A shifting bursty stream through \`topN: 5\`
+
+Every 4 s, 5 new orgs send 6,000 builds each within 1.5 s, then go quiet; 1,000 one-off orgs a second throughout; \`{ topN: 5, rerankIntervalMs: 1000, demotedTtl: '5s' }\`, real time, the host's own upkeep. Bound: 5 + 1 + the demotions within 5 s.
+
+${table(['phase', 'its 5 orgs exposed', 'all exposed after', 'series at its end', 'org values exposed at its end'], rows)}
+
+Series every 250 ms: ${series.join(', ')} (max ${Math.max(...series)}). ${b.oneOffs.toLocaleString('en')} one-off orgs. Resident growth ${mib(b.rssGrowthBytes)}; the same label objects allocated without recording: ${mib(b.baselineRssGrowthBytes)}; recording beyond that: ${mib(b.rssBeyondBaselineBytes)} (one run each, noisy on a loaded machine). Scraped \`_count\` ${b.scraped.toLocaleString('en')} of ${b.recorded.toLocaleString('en')} recorded: demoted series that left the exposition took their counts with them (\`rate()\` over the family stays exact).
 `;
 }
 
