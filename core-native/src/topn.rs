@@ -41,6 +41,7 @@ const MAX_SCALE_HALF_LIVES: f64 = 64.0;
 /// One tracked value. Entries are kept dense so the eviction scan is a tight loop over a small
 /// vector; the first version walked a hash map with a set lookup per entry, and recording an unseen
 /// org through top-N cost 5.8 µs end to end on our 2-core machine against 2.4 µs with this layout.
+/// The scan itself reads `TopN::evict_keys`, a parallel `f64` slice (see there).
 #[derive(Debug)]
 struct Entry {
     value: Box<str>,
@@ -68,8 +69,16 @@ pub struct TopN {
     /// The latest time the sketch was told about (offers and re-ranks).
     latest_ms: u64,
     entries: Vec<Entry>,
+    /// Per entry: its count, or +∞ when admitted (never evicted). The eviction scan for every unseen
+    /// value in a full sketch reads this 8-byte-per-entry slice instead of the 48-byte entries: an
+    /// unseen value offered into a full 200-value sketch measured 1.07–1.88 µs scanning the entries
+    /// and 0.57–0.63 µs scanning this slice (the sketch before time decay: 0.32–0.97 µs), two runs
+    /// each on the loaded 2-core machine, release build.
+    evict_keys: Vec<f64>,
     index: HashMap<Box<str>, usize>,
     admitted: HashSet<Box<str>>,
+    /// The last scale factor computed and its time: offers in the same millisecond skip `exp2`.
+    scale_memo: (u64, f64),
 }
 
 impl TopN {
@@ -84,8 +93,10 @@ impl TopN {
             landmark_ms: 0,
             latest_ms: 0,
             entries: Vec::new(),
+            evict_keys: Vec::new(),
             index: HashMap::new(),
             admitted: HashSet::new(),
+            scale_memo: (u64::MAX, 1.0),
         }
     }
 
@@ -119,6 +130,7 @@ impl TopN {
                 e.count -= e.error;
                 e.error = 0.0;
                 e.last_seen_ms = e.last_seen_ms.max(now);
+                self.evict_keys[i] = f64::INFINITY;
             }
             None => self.insert(value, 0.0, now),
         }
@@ -163,6 +175,9 @@ impl TopN {
             let e = &mut self.entries[i];
             e.count += scaled;
             e.last_seen_ms = e.last_seen_ms.max(now_ms);
+            if !e.admitted {
+                self.evict_keys[i] = e.count;
+            }
             return;
         }
         self.insert(value, scaled, now_ms);
@@ -175,6 +190,7 @@ impl TopN {
         if self.entries.len() < self.capacity {
             self.index.insert(value.into(), self.entries.len());
             self.entries.push(Entry { value: value.into(), count: scaled, error: 0.0, last_seen_ms: now_ms, admitted });
+            self.evict_keys.push(if admitted { f64::INFINITY } else { scaled });
             return;
         }
         let Some((victim, min)) = self.weakest_unadmitted() else { return };
@@ -183,15 +199,16 @@ impl TopN {
         let entry = &mut self.entries[victim];
         self.index.remove(&entry.value);
         *entry = Entry { value: value.into(), count: inherited + scaled, error: inherited, last_seen_ms: now_ms, admitted };
+        self.evict_keys[victim] = if admitted { f64::INFINITY } else { inherited + scaled };
         self.index.insert(value.into(), victim);
     }
 
     fn weakest_unadmitted(&self) -> Option<(usize, f64)> {
         let mut victim = None;
         let mut min = f64::INFINITY;
-        for (i, e) in self.entries.iter().enumerate() {
-            if !e.admitted && e.count < min {
-                min = e.count;
+        for (i, &key) in self.evict_keys.iter().enumerate() {
+            if key < min {
+                min = key;
                 victim = Some(i);
             }
         }
@@ -201,23 +218,32 @@ impl TopN {
     /// The factor a sample at `now_ms` is scaled by: 2^((now − landmark)/half-life). Moves the
     /// landmark first when that would exceed 2^64.
     fn scale(&mut self, now_ms: u64) -> f64 {
+        if self.scale_memo.0 == now_ms {
+            return self.scale_memo.1;
+        }
         self.latest_ms = self.latest_ms.max(now_ms);
         let exponent = (now_ms as f64 - self.landmark_ms as f64) / self.half_life_ms;
         if exponent > MAX_SCALE_HALF_LIVES {
             self.renormalize(now_ms);
             return 1.0;
         }
-        exponent.exp2()
+        let factor = exponent.exp2();
+        self.scale_memo = (now_ms, factor);
+        factor
     }
 
     /// Moves the landmark to `now_ms`: every count becomes its decayed value at `now_ms`.
     fn renormalize(&mut self, now_ms: u64) {
         let factor = (-(now_ms as f64 - self.landmark_ms as f64) / self.half_life_ms).exp2();
-        for e in &mut self.entries {
+        for (e, key) in self.entries.iter_mut().zip(&mut self.evict_keys) {
             e.count *= factor;
             e.error *= factor;
+            if key.is_finite() {
+                *key *= factor;
+            }
         }
         self.landmark_ms = now_ms;
+        self.scale_memo = (u64::MAX, 1.0);
     }
 
     /// The decayed activity of `value` at `now_ms` (0 when the sketch does not hold it).
@@ -320,7 +346,7 @@ impl TopN {
         admitted.sort();
         demoted.sort();
         self.admitted = next_set;
-        for e in self.entries.iter_mut() {
+        for (e, key) in self.entries.iter_mut().zip(&mut self.evict_keys) {
             let now_admitted = self.admitted.contains(&e.value);
             if now_admitted && !e.admitted {
                 // From now on its series reports every sample: keep only what it was seen to do.
@@ -328,6 +354,7 @@ impl TopN {
                 e.error = 0.0;
             }
             e.admitted = now_admitted;
+            *key = if now_admitted { f64::INFINITY } else { e.count };
         }
         (admitted, demoted)
     }
