@@ -1,8 +1,9 @@
 //! Series handles: the small integers JS records with. A handle is a table slot (22 bits) plus
 //! the slot's generation (8 bits). A slot's generation moves on only when the slot is given to
 //! another label set (see lifecycle.rs), so a handle kept after its series was removed, reset or
-//! evicted is recognised as stale instead of hitting another label set. Bit 30 marks a binding JS
-//! must not cache; bit 31 marks a gauge `set` in a sample. JS reads these bits from the `#[napi]`
+//! evicted is recognised as stale instead of hitting another label set. Bit 30 marks a folded binding
+//! (alone: folded by top-N now, JS must not cache it; with a slot: a shared fold, cached within a
+//! bound); bit 31 marks a gauge `set` in a sample. JS reads these bits from the `#[napi]`
 //! constants in lib.rs, never from its own copies.
 
 pub(crate) const SLOT_BITS: u32 = 22;
@@ -10,7 +11,8 @@ pub(crate) const SLOT_MASK: u32 = (1 << SLOT_BITS) - 1;
 pub(crate) const GEN_MASK: u32 = 0xff;
 /// The generation bits of a handle, in place.
 pub(crate) const GEN_BITS: u32 = GEN_MASK << SLOT_BITS;
-/// Returned by binding: the label set is folded by top-N right now; record with `recordFolded`.
+/// Returned by binding, alone: the label set is folded by top-N right now; record with
+/// `recordFolded`. With a handle: the set folds into a series other label sets share.
 pub(crate) const FOLDED: u32 = 1 << 30;
 /// Set on a sample's handle to mean "gauge set" rather than "add / observe".
 pub(crate) const SET_FLAG: u32 = 1 << 31;

@@ -112,8 +112,9 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, CoreError>) -> NativeResult<T> {
     caught(f).map_err(map_error)
 }
 
-/// FOLDED: the bit a binding carries when top-N folds its label set right now (do not cache it;
-/// record each sample with `recordFolded`).
+/// FOLDED: alone, what binding returns when top-N folds the label set right now (do not cache it;
+/// record each sample with `recordFolded`); with a handle, a label set folded into a series other
+/// sets share (record with the handle; cache only within a bound).
 #[napi]
 pub const FOLDED: u32 = handle::FOLDED;
 
