@@ -6,17 +6,18 @@
 
 use std::sync::Mutex;
 
-/// Bytes of buffers kept for reuse at most: room for the pieces of a few chunked scrapes in
-/// flight (1 MiB each, render.rs) or one 10k-series body; each kept buffer stays resident.
-const KEEP_BYTES: usize = 32 << 20;
-/// Buffers kept at most (pieces of concurrent chunked scrapes).
-const KEEP_COUNT: usize = 24;
+/// Bytes of buffers kept for reuse at most; each kept buffer stays resident. A streamed scrape
+/// holds about three 1 MiB pieces at a time (render.rs), so this serves several at once; a whole
+/// body larger than this (`render()` of a 10k-series registry is ~25 MB) is freed once used, so
+/// resident memory goes back to its level after the scrape.
+const KEEP_BYTES: usize = 16 << 20;
+/// Buffers kept at most (pieces of concurrent streamed scrapes).
+const KEEP_COUNT: usize = 12;
 
 static POOL: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
 
 /// An empty buffer with room for at least `hint` bytes: the smallest kept buffer that fits, else
-/// the largest kept one grown to fit (holding a 100k-series body, 250 MB, between scrapes cost
-/// more resident memory than the series themselves, so such a buffer is never kept).
+/// the largest kept one grown to fit.
 pub(crate) fn take(hint: usize) -> Vec<u8> {
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
     let mut buffer = pick(&pool, hint).map(|i| pool.swap_remove(i)).unwrap_or_default();
