@@ -225,6 +225,34 @@ pub fn create_sample_buffer(env: Env, thread: u32, pairs: u32) -> napi::Result<F
     unsafe { Float64ArraySlice::from_external(&env, ptr, len, buffer, |_, buffer| drop(buffer)) }.map_err(from_napi)
 }
 
+/// createDeltaCells: this thread's counter delta cells (`cells` deltas, then `cells` handles, one
+/// Float64Array over native memory, see sample_buffer.rs); pending deltas are applied by
+/// `applyDeltas` and, when the thread's environment ends (even by `worker.terminate()`), by a cleanup hook.
+#[napi(catch_unwind)]
+pub fn create_delta_cells(env: Env, thread: u32, cells: u32) -> napi::Result<Float64ArraySlice<'static>, ErrorCode> {
+    let buffer = sample_buffer::SampleBuffer::new(cells.max(1) as usize);
+    let for_hook = buffer.clone();
+    env.add_env_cleanup_hook(for_hook, move |buffer| {
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| buffer.drain_as_deltas(thread)));
+    })
+    .map_err(from_napi)?;
+    let (ptr, len) = (buffer.ptr(), buffer.len());
+    // SAFETY: the memory stays alive until both the finalizer and the hook dropped their Arc.
+    unsafe { Float64ArraySlice::from_external(&env, ptr, len, buffer, |_, buffer| drop(buffer)) }.map_err(from_napi)
+}
+
+/// applyDeltas: applies every non-zero delta among the first `used` cells of `cells` (made by
+/// `createDeltaCells`) to its series as one sample and zeroes it. One call per flush, not per increment.
+#[napi(catch_unwind)]
+pub fn apply_deltas(thread: u32, cells: Float64ArraySlice, used: u32) -> napi::Result<(), ErrorCode> {
+    // SAFETY: the typed array belongs to the calling JS thread, which is blocked in this call.
+    let data = unsafe { std::slice::from_raw_parts_mut(cells.as_ptr() as *mut f64, cells.len()) };
+    guarded(|| {
+        sample_buffer::drain_deltas_used(thread, data, used as usize);
+        Ok(())
+    })
+}
+
 /// bindAndRecord: binds a label set and records one sample in one call (`set`: a gauge set).
 /// Returns what `bindSeries` returns for the set (the sample is recorded in every case).
 #[napi(catch_unwind)]

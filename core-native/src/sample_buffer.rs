@@ -51,3 +51,50 @@ impl Drop for SampleBuffer {
         drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(self.ptr, self.len)) });
     }
 }
+
+/// Per-thread counter delta cells in native memory: `cells` f64 deltas followed by `cells` f64
+/// handles, in one allocation that JS views as one Float64Array (one ArrayBuffer, made once per
+/// thread and copy of the framework). JS gives each counter series it binds a cell, writes the
+/// series' handle once and adds increments into the delta; `drain_deltas` applies every non-zero
+/// delta as one `(handle, delta)` sample and zeroes it. Only the owning JS thread touches the
+/// memory (its own flushes, then its cleanup hook after JS stopped), so no atomics are needed.
+pub(crate) fn drain_deltas(thread: u32, data: &mut [f64]) {
+    let cells = data.len() / 2;
+    drain_deltas_used(thread, data, cells);
+}
+
+/// `drain_deltas` over the first `used` cells only (JS hands cells out in order).
+pub(crate) fn drain_deltas_used(thread: u32, data: &mut [f64], used: usize) {
+    let cells = data.len() / 2;
+    let (deltas, handles) = data.split_at_mut(cells);
+    let used = used.min(cells);
+    for (delta, handle) in deltas[..used].iter_mut().zip(handles[..used].iter()) {
+        let d = *delta;
+        if d != 0.0 && *handle != 0.0 {
+            *delta = 0.0;
+            record::apply(thread, &[*handle, d]);
+        }
+    }
+}
+
+impl SampleBuffer {
+    /// Applies the non-zero deltas of a delta-cell buffer (see `drain_deltas`) for `thread`.
+    pub(crate) fn drain_as_deltas(&self, thread: u32) {
+        // SAFETY: see the Send/Sync note; no JS runs any more when this is called.
+        let data = unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) };
+        drain_deltas(thread, data);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::drain_deltas;
+
+    #[test]
+    fn drain_skips_empty_and_unassigned_cells_and_zeroes_applied_ones() {
+        // Handle 0 is never issued: a delta without a handle stays (nothing to apply it to).
+        let mut data = vec![0.0, 5.0, 0.0, 0.0, 0.0, 0.0];
+        drain_deltas(1, &mut data);
+        assert_eq!(data, vec![0.0, 5.0, 0.0, 0.0, 0.0, 0.0]);
+    }
+}

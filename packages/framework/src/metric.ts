@@ -19,6 +19,8 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
   /** familyId: the native family id (stable for the process). */
   readonly familyId: number;
   protected readonly binder: LabelBinder<C>;
+  /** ranked: a label rule ranks values by top-N, so every sample must reach the core on its own (its activity counts). */
+  protected readonly ranked: boolean;
   private unlabelled: C | undefined;
 
   constructor(
@@ -44,6 +46,7 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
     } catch (err) {
       throw fromNativeError(definition.name, err);
     }
+    this.ranked = limits?.labelRules?.some((r) => r.topN !== undefined) ?? false;
     this.binder = new LabelBinder(
       this.name,
       this.familyId,
@@ -51,7 +54,7 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
       (handle) => this.makeChild(handle),
       (values) => this.makeFoldedChild(values),
       // Caches to prune after each upkeep: evicted series (TTL), demoted top-N values.
-      definition.ttlMs !== undefined || (limits?.labelRules?.some((r) => r.topN !== undefined) ?? false),
+      definition.ttlMs !== undefined || this.ranked,
     );
   }
 

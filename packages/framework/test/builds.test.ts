@@ -41,6 +41,17 @@ function runWorker(build: keyof typeof BUILDS, registry: string, thread: string,
   });
 }
 
+/** terminatedWorker: a worker recording `count` of every form with `build`, without a flush, then terminated. */
+async function terminatedWorker(build: keyof typeof BUILDS, registry: string, thread: string, count: number): Promise<void> {
+  const worker = new Worker(WORKER, { workerData: { build, registry, thread, count, stayAlive: true } });
+  workers.push(worker);
+  await new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', resolve);
+  });
+  await worker.terminate();
+}
+
 describe('the CommonJS build', () => {
   it('keeps optional chaining and nullish coalescing as written (no helper rewrites)', () => {
     const files = readdirSync(dist).filter((f) => f.endsWith('.cjs'));
@@ -63,15 +74,19 @@ describe('the CommonJS build', () => {
 });
 
 describe.each(Object.keys(BUILDS) as Array<keyof typeof BUILDS>)('every API form with the %s build', (build) => {
-  it('counts exactly from the main thread and two worker threads', async () => {
+  it.each(['exit', 'terminate'] as const)('counts exactly from the main thread and two worker threads that end by %s', async (end) => {
     const { testing } = BUILDS[build];
     const host = testing.createTestHost();
     hosts.push(host);
-    // 5,003 per thread: several full 1,024-sample batches and a buffered tail in every thread.
+    // 5,003 per thread: several full 1,024-sample batches and a buffered tail in every thread;
+    // counters keep per-thread deltas that only a flush (or the terminated thread's cleanup hook) applies.
     const N = 5_003;
-    const exits = [runWorker(build, host.registry, 'worker-a', N), runWorker(build, host.registry, 'worker-b', N)];
+    const exits =
+      end === 'exit'
+        ? [runWorker(build, host.registry, 'worker-a', N), runWorker(build, host.registry, 'worker-b', N)]
+        : [terminatedWorker(build, host.registry, 'worker-a', N), terminatedWorker(build, host.registry, 'worker-b', N)];
     recordForms(host, 'main', N);
-    expect(await Promise.all(exits)).toEqual([0, 0]);
+    expect(await Promise.all(exits)).toEqual(end === 'exit' ? [0, 0] : [undefined, undefined]);
 
     const scrape = await testing.scrapeHost(host);
     const per = [0, 0, 0, 0];
