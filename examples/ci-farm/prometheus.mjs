@@ -13,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 export const rulesFile = (pkg, file) => fileURLToPath(new URL(`../rules/${file}`, import.meta.resolve(pkg))); // <pkg>/dist/index.js -> <pkg>/rules
 
 /** prometheusConfig: the config the demo generates (docs/deployment.md shows it). */
-export function prometheusConfig({ server, sdUrl, interval = '1s' }) {
+export function prometheusConfig({ server, sdUrl, interval = '2s' }) {
   return {
-    global: { scrape_interval: interval, scrape_timeout: '900ms', evaluation_interval: interval },
+    // Short intervals for a demo (2 s, like the live view); a scrape may take up to the whole interval.
+    global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
     rule_files: [rulesFile('@metricore/plugin-builds', 'builds.rules.yml'), rulesFile('@metricore/plugin-worker', 'worker.rules.yml')],
     scrape_configs: [
       { job_name: 'ci-server', static_configs: [{ targets: [server] }] },

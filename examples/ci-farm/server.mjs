@@ -265,7 +265,7 @@ if (args.prometheus) {
 
 const load = new LoadGenerator({ api, orgs, projects: PROJECTS, caches: CACHES, rnd, evaluations, builds });
 load.start();
-const view = new LiveView({ targets, tty: process.stdout.isTTY === true, topN: 5 });
+const view = new LiveView({ targets, tty: process.stdout.isTTY === true && process.stdout.columns > 0, topN: 5 });
 view.start();
 
 // --load-seconds: stop the load, let the farm finish its work, and say what the simulator counted.

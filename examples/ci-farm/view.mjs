@@ -121,7 +121,7 @@ function frame(v, elapsed, history, notes) {
   for (const w of v.workers) out.push(`  ${w.name.padEnd(10)} transfers ${mib(w.throughput).padStart(12)}  slots ${`${(w.utilisation * 100).toFixed(0)}%`.padStart(4)}  scrape ${ms(w.took / 1000)}`);
   const orgs = v.orgValues > v.topN + 1 ? pc.yellow(String(v.orgValues)) : pc.green(String(v.orgValues));
   out.push('', pc.bold('Cardinality') + `  org values exposed ${orgs} (top-N ${v.topN} + __other__ + recent demotions)  series ${v.seriesTotal}`);
-  out.push(`  ${v.series.slice(0, 6).map((f) => `${f.name} ${f.series}`).join('  ')}`);
+  out.push(`  ${v.series.slice(0, 4).map((f) => `${f.name} ${f.series}`).join('  ')}`);
   if (notes.length) out.push('', ...notes.map((n) => pc.magenta(n)));
   out.push('', pc.dim('Ctrl-C to stop'));
   return out.join('\n');
