@@ -6,18 +6,25 @@ import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const require = createRequire(import.meta.url);
+
 /** rulesFile: a shipped rules file of a first-party plugin, by package and file name. */
-export const rulesFile = (pkg, file) => fileURLToPath(new URL(`../rules/${file}`, import.meta.resolve(pkg))); // <pkg>/dist/index.js -> <pkg>/rules
+export const rulesFile = (pkg, file) => join(dirname(require.resolve(pkg)), '..', 'rules', file); // <pkg>/dist/index.cjs -> <pkg>/rules
 
 /** prometheusConfig: the config the demo generates (docs/deployment.md shows it). */
 export function prometheusConfig({ server, sdUrl, interval = '2s' }) {
   return {
     // Short intervals for a demo (2 s, like the live view); a scrape may take up to the whole interval.
     global: { scrape_interval: interval, scrape_timeout: interval, evaluation_interval: interval },
-    rule_files: [rulesFile('@metricore/plugin-builds', 'builds.rules.yml'), rulesFile('@metricore/plugin-worker', 'worker.rules.yml')],
+    rule_files: [
+      rulesFile('@metricore/plugin-builds', 'builds.rules.yml'), // build failures, queue growth, dispatch wait
+      rulesFile('@metricore/plugin-worker', 'worker.rules.yml'), // transfers, slot saturation, queue wait
+      fileURLToPath(new URL('./rules/ci-farm.rules.yml', import.meta.url)), // slow routes, 5xx
+    ],
     scrape_configs: [
       { job_name: 'ci-server', static_configs: [{ targets: [server] }] },
       { job_name: 'build-workers', http_sd_configs: [{ url: sdUrl, refresh_interval: interval }] },

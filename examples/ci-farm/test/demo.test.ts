@@ -6,6 +6,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scrapeUrl, type Scrape } from '@metricore/framework/testing';
@@ -13,8 +16,10 @@ import { scrapeUrl, type Scrape } from '@metricore/framework/testing';
 const SERVER = fileURLToPath(new URL('../server.mjs', import.meta.url));
 const TOP_N = 5; // metricore.config.mjs: org { topN: 5 }
 const hasPrometheus = spawnSync('prometheus', ['--version']).status === 0;
-// CI installs Debian's prometheus package: only outside CI may a missing tool skip the Prometheus test.
+const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
+// CI installs Debian's prometheus package: only outside CI may a missing tool skip a test.
 const skipPrometheus = !hasPrometheus && !process.env.CI;
+const skipPromtool = !hasPromtool && !process.env.CI;
 
 /** waitFor: polls `check` until it returns a defined value, or throws once `timeoutMs` has passed. */
 async function waitFor<T>(check: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 30_000): Promise<T> {
@@ -139,6 +144,24 @@ describe('npm start (the CI-farm demo)', () => {
     const demotions = (await value('sum(metricore_topn_changes_total{family="builds_total",label="org",change="demoted"})')) || 0;
     expect(Math.max(...seen)).toBeGreaterThan(0);
     expect(Math.max(...seen)).toBeLessThanOrEqual(TOP_N + 1 + demotions);
+    // The rules it loaded (plugin-builds', plugin-worker's and the demo's) evaluate without error.
+    const rules = (await (await fetch(`${promUrl}/api/v1/rules`)).json()) as { data: { groups: Array<{ file: string; rules: Array<{ name: string; health: string; lastError?: string }> }> } };
+    expect(new Set(rules.data.groups.map((g) => g.file.split('/').pop()))).toEqual(new Set(['builds.rules.yml', 'worker.rules.yml', 'ci-farm.rules.yml']));
+    expect(rules.data.groups.flatMap((g) => g.rules).filter((r) => r.health === 'err')).toEqual([]);
+  });
+
+  it.skipIf(skipPromtool)('generates a Prometheus config that promtool accepts, rule files included', async () => {
+    expect(hasPromtool, 'promtool is not installed (Debian package "prometheus"); CI must install it').toBe(true);
+    const { prometheusConfig } = await import('../prometheus.mjs');
+    const dir = mkdtempSync(join(tmpdir(), 'metricore-ci-farm-config-'));
+    try {
+      writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(prometheusConfig({ server: '127.0.0.1:8080', sdUrl: 'http://127.0.0.1:8080/api/v1/metrics-targets' })));
+      const r = spawnSync('promtool', ['check', 'config', join(dir, 'prometheus.yml')], { encoding: 'utf8' });
+      expect(r.stdout + r.stderr).toContain('SUCCESS: 3 rule files found');
+      expect(r.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('stops everything on SIGINT (Ctrl-C): the workers and Prometheus go with it', async () => {
