@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { npm, platformKey, publishableDirs, repoRoot, stagePlatformPackage } from './packages.mjs';
 
 interface PublishedFile { path: string; size: number }
@@ -25,9 +25,12 @@ function publishDryRun(dir: string): DryRun {
 const NOT_FOR_USERS = [/(^|\/)(src|test|tests|__tests__|benchmarks?|fixtures)\//, /\.test\.[cm]?[jt]s$/, /\.map$/, /tsconfig.*\.json$/, /\.tsbuildinfo$/, /tsup\.config/];
 
 const sizes: Array<{ name: string; files: number; packed: number; unpacked: number }> = [];
-const stage = mkdtempSync(join(tmpdir(), 'metricore-publish-'));
+let stage = '';
+beforeAll(() => {
+  stage = mkdtempSync(join(tmpdir(), 'metricore-publish-'));
+});
 afterAll(() => {
-  rmSync(stage, { recursive: true, force: true });
+  if (stage) rmSync(stage, { recursive: true, force: true });
   console.log(sizes.map((s) => `${s.name}: ${s.files} files, ${(s.packed / 1024).toFixed(1)} kB packed, ${(s.unpacked / 1024).toFixed(1)} kB unpacked`).join('\n'));
 });
 
