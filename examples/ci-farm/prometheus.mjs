@@ -48,8 +48,9 @@ export async function startPrometheus({ server, sdUrl, bin = 'prometheus' }) {
   if (spawnSync(bin, ['--version']).status !== 0) {
     return { hint: 'prometheus: not installed; on Debian/Ubuntu `apt-get install prometheus`, then npm start -- --prometheus', stop: async () => {} };
   }
+  const config = JSON.stringify(prometheusConfig({ server, sdUrl }), null, 2); // JSON is YAML
   const dir = mkdtempSync(join(tmpdir(), 'metricore-ci-farm-prom-'));
-  writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(prometheusConfig({ server, sdUrl }), null, 2)); // JSON is YAML
+  writeFileSync(join(dir, 'prometheus.yml'), config);
   const port = await freePort();
   const child = spawn(bin, [`--config.file=${join(dir, 'prometheus.yml')}`, `--web.listen-address=127.0.0.1:${port}`, `--storage.tsdb.path=${join(dir, 'data')}`], {
     stdio: ['ignore', 'ignore', 'pipe'],
@@ -58,11 +59,15 @@ export async function startPrometheus({ server, sdUrl, bin = 'prometheus' }) {
   let log = '';
   child.stderr.on('data', (c) => (log = (log + c).slice(-20_000)));
   const exited = once(child, 'exit');
+  // It runs in its own process group: if the demo dies without stopping it, it goes too.
+  const orphaned = () => child.kill('SIGTERM');
+  process.on('exit', orphaned);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       await exited;
     }
+    process.off('exit', orphaned);
     rmSync(dir, { recursive: true, force: true });
   };
   const url = `http://127.0.0.1:${port}`;
