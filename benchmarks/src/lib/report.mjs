@@ -42,6 +42,12 @@ export function evaluateTargets(results) {
     add('observe(labels, v), 3 labels', '≥ 10x prom-client', `${fmt(ns('labels3', 'metricore'))} ns, ${x(l3)} prom-client`, l3 >= 10);
     const un = ns('unlabelled', 'prom-client') / ns('unlabelled', 'metricore');
     add('unlabelled observe', '≥ 10x prom-client', `${fmt(ns('unlabelled', 'metricore'))} ns, ${x(un)} prom-client`, un >= 10);
+    // Counters at the floor (issue #17): both builds, against the Float64Array cell of the same run.
+    const cellFloor = ns('inc', 'floor');
+    const incs = ['metricore', 'metricore (cjs)'].map((lib) => [lib, ns('inc', lib)]).filter(([, v]) => v !== undefined);
+    if (cellFloor !== undefined && incs.length) {
+      add('counter inc(), unlabelled (recording)', '≤ 1.5x the Float64Array cell', incs.map(([lib, v]) => `${lib} ${fmt(v)} ns = ${x(v / cellFloor)}`).join('; ') + ` (floor ${fmt(cellFloor)} ns)`, incs.every(([, v]) => v / cellFloor <= 1.5));
+    }
   }
   // Scrape, memory and threads (issue #16): lib/report-scale.mjs.
   out.push(...scaleTargets(results));
@@ -49,6 +55,17 @@ export function evaluateTargets(results) {
   if (uc.length) {
     const flagged = usercodeFlags(s.usercode).filter((f) => f.library === 'metricore' && f.builds);
     add('CommonJS build against ESM build (user code, every form, alone and mixed)', 'within 20%', flagged.length === 0 ? 'every form within 20%' : flagged.map((f) => `${f.form} (${f.style}) ${f.builds}`).join('; '), flagged.length === 0);
+    // Counters at the floor (issue #17), as a user writes them: every build and style against the floor's cell in the same style.
+    for (const [form, limit] of [['counter unlabelled', 1.5], ['counter labels()', 1.5], ['counter object labels', 3]]) {
+      const cells = uc.filter((r) => r.library === 'metricore' && r.form === form);
+      const ratios = cells.map((r) => {
+        const f = uc.find((q) => q.library === 'floor' && q.form === 'counter unlabelled' && q.build === r.build && q.style === r.style)?.nsPerOp.median;
+        return { r, ratio: f === undefined ? undefined : r.nsPerOp.median / f };
+      }).filter((c) => c.ratio !== undefined);
+      if (ratios.length === 0) continue;
+      const worst = ratios.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+      add(`counter ${form.slice('counter '.length)} (user code)`, `≤ ${limit}x the Float64Array cell`, `worst ${worst.r.build} ${worst.r.style}: ${fmt(worst.r.nsPerOp.median)} ns = ${x(worst.ratio)}; ${ratios.map((c) => `${c.r.build} ${c.r.style} ${x(c.ratio)}`).join(', ')}`, worst.ratio <= limit);
+    }
   }
   // Startup heap (issue #17): lib/report-startup.mjs.
   out.push(...startupTargets(s.startup));

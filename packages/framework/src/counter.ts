@@ -34,9 +34,11 @@ export class CounterChild {
 
   /**
    * inc: adds `amount` (default 1); negative, NaN and ±Infinity amounts are dropped and counted.
-   * A finite non-negative amount is one typed-array add (recording benchmark, loaded 2-core
-   * machine: bound inc ~3-5 ns against the Float64Array floor's ~3.3 ns, where the buffered pair
-   * it replaced cost 10-15 ns); anything else takes the buffered path, which counts the rejection.
+   * A finite non-negative amount is one typed-array add; anything else takes the buffered path,
+   * which counts the rejection. Measured (`npm run bench -- --quick --only recording,usercode`,
+   * loaded 2-core machine, floor = a Float64Array cell in the same run, 3.3 ns): user-code loops
+   * `c.inc()` 1.00-1.03x and `child.inc()` 0.99-1.23x the floor in both builds; the recording
+   * scenario's compiled `c.inc()` 4.6-6.0 ns; before, a buffered (handle, value) pair: 8.8 ns (2.68x).
    */
   inc(amount = 1): void {
     const cell = this.cell;
