@@ -72,7 +72,8 @@ const projectId = (org, project) => orgs.names.indexOf(org) * PROJECTS.length + 
 const host = await createHostFromConfig(here, { plugins: [buildsMetrics({ sql: { client: db, minIntervalMs: 1000 } })] });
 const http = host.getPlugin('@metricore/plugin-http');
 const events = getHooks(host);
-const sd = serviceDiscovery({ timeoutMs: 5000 });
+// Workers announce every second; 15 s of silence (a loaded machine, a blocked loop) before one leaves the list.
+const sd = serviceDiscovery({ timeoutMs: 15_000 });
 
 // What the simulator itself counts (never shown by the live view, which reads /metrics only).
 const counts = { evaluations: 0, builds: 0, finished: 0, byStatus: {} };
@@ -139,7 +140,9 @@ function evaluate(org, project) {
       scheduler.enqueue(build);
     }
     schedulerChanged();
+    // The API answers for recent builds and evaluations only: a long run keeps memory flat.
     if (builds.size > 5000) for (const key of [...builds.keys()].slice(0, 1000)) builds.delete(key);
+    if (evaluations.size > 2000) for (const [key, e] of [...evaluations].slice(0, 500)) if (e.status === 'completed') evaluations.delete(key);
   }, 20 + rnd() * 200);
   return evaluation;
 }

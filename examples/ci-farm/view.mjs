@@ -115,8 +115,8 @@ function frame(v, elapsed, history, notes) {
   out.push('', pc.bold('HTTP') + `  ${v.requestsPerSecond.toFixed(1)} req/s  ${pc.cyan(sparkline(history.rps.length > 1 ? history.rps : [0, 0]))}`);
   for (const r of v.busiest) out.push(`  ${r.route.padEnd(44)} ${r.rps.toFixed(1).padStart(7)}/s  p50 ${ms(r.p50).padStart(9)}  p99 ${ms(r.p99).padStart(9)}`);
   const outcomes = Object.entries(v.builds).sort().map(([k, n]) => (k === 'completed' ? pc.green : k.startsWith('failed') ? pc.red : pc.yellow)(`${k} ${n}`));
-  out.push('', pc.bold('Builds') + `  ${v.buildsTotal}: ${outcomes.join('  ')}  p95 ${sec(v.buildP95)}`);
-  out.push(`  queue ${v.queue} ${pc.cyan(sparkline(history.queue.length > 1 ? history.queue : [0, 0]))}  dispatch wait p95 ${sec(v.dispatchWaitP95)}`);
+  out.push('', pc.bold('Builds') + `  ${v.buildsTotal}: ${outcomes.join('  ')}  duration p95 ${sec(v.buildP95)} (since start)`);
+  out.push(`  queue ${v.queue} ${pc.cyan(sparkline(history.queue.length > 1 ? history.queue : [0, 0]))}  dispatch wait p95 ${sec(v.dispatchWaitP95)} (since start)`);
   out.push('', pc.bold('Workers'));
   for (const w of v.workers) out.push(`  ${w.name.padEnd(10)} transfers ${mib(w.throughput).padStart(12)}  slots ${`${(w.utilisation * 100).toFixed(0)}%`.padStart(4)}  scrape ${ms(w.took / 1000)}`);
   const orgs = v.orgValues > v.topN + 1 ? pc.yellow(String(v.orgValues)) : pc.green(String(v.orgValues));
