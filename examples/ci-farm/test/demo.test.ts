@@ -88,7 +88,7 @@ describe('npm start (the CI-farm demo)', () => {
     expect(Object.keys(urls)).toEqual(['server', 'worker-a', 'worker-b']);
     const sd = lines.find((l) => l.includes('service discovery'))!.split(': ')[1];
     const list = (await (await fetch(sd)).json()) as Array<{ targets: string[]; labels: Record<string, string> }>;
-    expect(list.map((g) => [g.labels.worker, g.targets[0]]).sort()).toEqual(['worker-a', 'worker-b'].map((w) => [w, new URL(urls[w]).host]));
+    expect(list.map((g) => [g.labels.worker, g.targets[0]]).sort(), `the SD list; the demo's stderr: ${stderr}`).toEqual(['worker-a', 'worker-b'].map((w) => [w, new URL(urls[w]).host]));
     expect(finished).toBeGreaterThan(0);
   });
 
