@@ -256,7 +256,8 @@ await Promise.all(
   }),
 );
 
-const targets = [{ name: 'server', url: `${api}/metrics` }, ...[...workers].map(([id, w]) => ({ name: id, url: w.metricsUrl }))];
+// In the workers' order (they get ready in any order).
+const targets = [{ name: 'server', url: `${api}/metrics` }, ...workerIds.map((id) => ({ name: id, url: workers.get(id).metricsUrl }))];
 console.log(`metricore CI-farm demo: API at ${api} (Ctrl-C to stop)`);
 for (const t of targets) console.log(`  ${t.name} metrics: ${t.url}`);
 console.log(`  service discovery (http_sd): ${api}/api/v1/metrics-targets`);
