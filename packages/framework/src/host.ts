@@ -4,7 +4,6 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
-import { isIP } from 'node:net';
 import type { Server } from 'node:http';
 import * as z from 'zod/mini';
 import { Counter } from './counter.js';
@@ -438,6 +437,7 @@ export class MetricsHost {
 /** isLoopback: whether `host` names the loopback interface only (127.0.0.0/8, ::1, localhost). */
 function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
+  // node:net loaded here, not at import (it retains about 0.1 MiB; issue #17): only listen() asks.
+  if (process.getBuiltinModule('node:net').isIP(host) === 4) return host.startsWith('127.');
   return host === '::1' || host.toLowerCase() === '::ffff:127.0.0.1';
 }
