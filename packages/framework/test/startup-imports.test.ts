@@ -1,7 +1,7 @@
 /**
  * startup-imports: what importing the framework and creating a host loads, from both builds, in a
- * fresh process. node:crypto, node:http, node:net, node:zlib, negotiator and semver are loaded on
- * first use (a token, listen(), a scrape, an unusual version range), tapable's hook classes on the
+ * fresh process. node:crypto, node:http, node:net, node:zlib, negotiator, semver and ms are loaded
+ * on first use (a token, listen(), a scrape, an unusual version range, a duration string), tapable's hook classes on the
  * first access to `host.hooks`, and tapable's index that pulls in all twelve hook kinds never: each
  * retained 0.1-0.3 MiB of heap at import (issue #17; benchmarks/src/startup.bench.mjs measures the
  * heap itself).
@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
 const LAZY_BUILTINS = ['crypto', 'http', 'net', 'zlib'];
-const LAZY_PACKAGES = ['/semver/', '/negotiator/', '/tapable/'];
+const LAZY_PACKAGES = ['/semver/', '/negotiator/', '/tapable/', '/node_modules/ms/'];
 
 /** loadedAfterHost: builtins and package files loaded once `load` made a host (with a plugin declaring a range). */
 function loadedAfterHost(load: string, afterwards = ''): { builtins: string[]; files: string[] } {
