@@ -40,7 +40,7 @@ const PACKAGES = [
   ['@metricore/plugin-http', 'plugin-http', 'framework', 'added to the framework'],
   ['@metricore/plugin-process', 'plugin-process', 'framework', 'added to the framework'],
   ['@metricore/core-native', 'core-native', null, 'alone: loader and addon'],
-  ['tapable', 'tapable', null, 'whole package; the framework loads only its four hook classes'],
+  ['tapable', 'tapable', null, 'whole package; the framework loads only its four hook classes, on first access to host.hooks'],
   ['zod', 'zod', null, 'whole package; the framework bundles the zod/mini parts it uses'],
   ['zod/mini', 'zod/mini', null, 'unbundled; for comparison'],
 ];
