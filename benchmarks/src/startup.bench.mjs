@@ -4,6 +4,8 @@
  * retains no more than that). Every case runs in a fresh process (lib/startup-child.mjs) that
  * measures V8's used heap after full collections before and after loading; cases alternate
  * round by round so load on the machine hits all of them alike. Median and range over rounds.
+ * The last four cases are single packages alone (the native core, and the whole tapable and zod
+ * packages the framework takes only parts of), for the report's per-package table.
  */
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -25,7 +27,10 @@ export const CASES = [
   'prom-client + one histogram',
   'framework + plugin-http + host (in a node:http server)',
   'prom-client + one histogram (in a node:http server)',
+  'core-native',
+  'tapable',
   'zod',
+  'zod/mini',
 ];
 
 function measure(name) {

@@ -10,6 +10,4 @@ export default defineConfig({
   sourcemap: true,
   // Frameworks are optional peers, loaded lazily by their adapter: never bundle them.
   external: ['@metricore/framework', 'express', 'fastify', 'koa', '@koa/router'],
-  // zod/mini bundled and tree-shaken: ~0.2 MiB of retained heap where the zod package retains 3 MiB (issue #17).
-  noExternal: ['zod'],
 });

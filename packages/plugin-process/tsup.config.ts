@@ -10,6 +10,4 @@ export default defineConfig({
   sourcemap: true,
   // The framework is a peer (one copy per process); pidusage stays a normal dependency.
   external: ['@metricore/framework', 'pidusage'],
-  // zod/mini bundled and tree-shaken: ~0.2 MiB of retained heap where the zod package retains 3 MiB (issue #17).
-  noExternal: ['zod'],
 });

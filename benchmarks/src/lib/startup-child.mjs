@@ -46,7 +46,10 @@ const CASES = {
     const client = (await import('prom-client')).default;
     return new client.Histogram({ name: 'http_request_duration_seconds', help: 'h', labelNames: ['method', 'route', 'status_code'] });
   },
+  'core-native': async () => require('@metricore/core-native'),
+  tapable: async () => require('tapable'),
   zod: async () => import('zod'),
+  'zod/mini': async () => import('zod/mini'),
 };
 
 // "in a server": node:http is loaded (and a server made) before measuring, as in any HTTP service,

@@ -23,6 +23,7 @@ export { CONTENT_TYPES, negotiate, type PromClientRegistryLike } from './exposit
 export { toPromClient, type PromClientMetricAdapter } from './promclient.js';
 export { loadConfig, findConfigFile, CONFIG_FILES, type MetricoreConfig, type PluginEntry } from './config.js';
 export { parseOptions } from './options.js';
+export * as z from './schema.js';
 export { flushRecorded, DEFAULT_FLUSH_INTERVAL_MS } from './recorder.js';
 export { SELF_METRIC_PREFIX } from './self-metrics.js';
 export { ErrorCode, MetricoreError, MetricoreTypeError, MetricoreRangeError, type ErrorCodeValue } from './errors.js';

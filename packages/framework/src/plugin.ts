@@ -1,9 +1,9 @@
 /**
  * plugin: what a plugin is, and the small checks the host runs on each one in order.
  */
-import semver from 'semver';
 import { errors } from './errors.js';
 import type { MetricsHost } from './host.js';
+import { versionSatisfies } from './version-range.js';
 
 /** Plugin: `{ name, apply(host) }` (webpack's convention), usually made by a factory taking options. */
 export interface Plugin {
@@ -37,7 +37,7 @@ const nameIsUnique: Check = (plugin, registered) => {
 };
 
 const versionFits: Check = (plugin, _registered, version) => {
-  if (plugin.framework !== undefined && !semver.satisfies(version, plugin.framework, { includePrerelease: true })) {
+  if (plugin.framework !== undefined && !versionSatisfies(version, plugin.framework)) {
     throw errors.pluginVersion(plugin.name, plugin.framework, version);
   }
 };

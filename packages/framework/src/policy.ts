@@ -3,7 +3,8 @@
  * and idle TTL, validated here and enforced in the native core. docs/label-policy.md explains
  * how to choose.
  */
-import ms from 'ms';
+import { createRequire } from 'node:module';
+import type ms from 'ms';
 import * as z from 'zod/mini';
 import { errors } from './errors.js';
 import { parseOptions } from './options.js';
@@ -78,9 +79,13 @@ export function parseLabelPolicy(policy: unknown, where: string): LabelPolicy {
   return out;
 }
 
+// `ms` is loaded with the first string duration, not at import: most hosts never give one (issue #17's startup heap).
+let parseMs: typeof ms | undefined;
+
 /** parseDuration: milliseconds from a number or an `ms`-style string ("15m"); errors name the option. */
 export function parseDuration(value: unknown, where: string, option: string): number {
-  const parsed = typeof value === 'number' ? value : typeof value === 'string' ? ms(value as ms.StringValue) : undefined;
+  if (typeof value === 'string') parseMs ??= createRequire(import.meta.url)('ms') as typeof ms;
+  const parsed = typeof value === 'number' ? value : typeof value === 'string' ? parseMs?.(value as ms.StringValue) : undefined;
   if (typeof parsed !== 'number' || !Number.isFinite(parsed) || parsed <= 0) {
     throw errors.invalidOption(where, `option "${option}": expected a positive duration in ms or a string like "15m", got ${JSON.stringify(value)}`);
   }

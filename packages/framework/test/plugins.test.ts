@@ -5,7 +5,7 @@
 import { SyncHook } from 'tapable';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { FRAMEWORK_VERSION, MetricsHost, parseOptions, type Plugin } from '@metricore/framework';
+import { FRAMEWORK_VERSION, MetricsHost, parseOptions, z as fz, type Plugin } from '@metricore/framework';
 import { createTestHost, scrapeHost, scrapeUrl } from '@metricore/framework/testing';
 import { capturingLogger, closedAfterEach, expectError } from './helpers.js';
 
@@ -105,6 +105,26 @@ describe('a plugin written the documented way', () => {
     expect(Object.keys(h.hooks)).not.toContain('depth');
     expect(getHooks(h)).toBe(getHooks(h));
     expect(getHooks(host())).not.toBe(getHooks(h));
+  });
+});
+
+describe("the framework's z (shared zod/mini builders)", () => {
+  // A plugin builds its schema from the framework's bundled zod instead of bundling a copy (issue #17).
+  const schema = fz.strictObject({
+    mode: fz._default(fz.enum(['a', 'b']), 'a'),
+    prefix: fz.optional(fz.string().check(fz.regex(/^[a-z_]+$/, 'prefix must be lowercase'))),
+    sizes: fz._default(fz.array(fz.number().check(fz.positive())).check(fz.minLength(1)), () => [1]),
+    limit: fz.optional(fz.number().check(fz.int(), fz.minimum(1), fz.maximum(10))),
+  });
+
+  it('validates and fills defaults through parseOptions', () => {
+    expect(parseOptions(schema, { limit: 3 }, 'p')).toEqual({ mode: 'a', sizes: [1], limit: 3 });
+  });
+
+  it('turns a failure into METRICORE_INVALID_OPTION naming the option, with English messages', () => {
+    expectError(() => parseOptions(schema, { prefix: 'A' }, 'p'), TypeError, 'METRICORE_INVALID_OPTION', 'p: option "prefix": prefix must be lowercase');
+    expect(() => parseOptions(schema, { limit: 11 }, 'p')).toThrow(/^p: option "limit": Too big: expected number to be <=10$/);
+    expect(() => parseOptions(schema, { mode: 'c' }, 'p')).toThrow(/^p: option "mode": Invalid option: expected one of "a"\|"b"$/);
   });
 });
 
