@@ -153,7 +153,7 @@ export function threadsSection(r) {
   const floor = r.floorSpeedup === undefined ? '' : ` The plain typed-array floor, one histogram per thread with nothing shared, reaches **${x(r.floorSpeedup)}**: what this machine gives two such loops at all, so the ceiling for metricore's figure.`;
   return `## Threads (metricore only: prom-client's metrics live in one thread's heap)
 
-Each worker_thread defines the same family in the same registry and records ${r.opsPerThread.toLocaleString('en')} observations into one shared series per repetition (${r.reps} timed after a warm-up). Speed-up of 2 threads over 1: **${x(r.speedup)}**.${floor}
+Each worker_thread defines the same family in the same registry and records ${r.opsPerThread.toLocaleString('en')} observations into one shared series per repetition (${r.reps} timed after a warm-up; the repetitions of the four rows interleave, so each ratio compares runs under the same load of the machine). Speed-up of 2 threads over 1: **${x(r.speedup)}**.${floor}
 
 ${table(['subject', 'threads', 'M observations/s (median)', 'min–max', 'ns per observation per thread', 'scraped _count / recorded', 'totals exact'], rows)}
 `;
