@@ -10,7 +10,7 @@
  * series. Per request: total time seen by the client, the server's worst event-loop block (a 1 ms
  * timer's lateness), its busy time, its peak resident memory above the level at the start of the
  * request, and its resident memory after the request (collected) against its level before the
- * first scrape. After each request the same probe runs as long with no request: the lateness the
+ * first scrape, and the server JS thread's time on a CPU and waiting for one (schedstat). After each request the same probe runs as long with no request: the lateness the
  * machine shows anyway (on a shared VM a 1 ms timer is often 2-4 ms late with nothing to do).
  */
 import { fork } from 'node:child_process';
@@ -93,6 +93,8 @@ async function overHttp(library, series, reps) {
       const peakGrowth = [];
       const after = [];
       const idle = [];
+      const onCpu = [];
+      const waitCpu = [];
       let bytes = 0;
       for (let i = 0; i < reps; i++) {
         server.send('start');
@@ -104,6 +106,10 @@ async function overHttp(library, series, reps) {
         bytes = result.bytes;
         worst.push(f.worstBlockMs);
         busy.push(f.busyMs);
+        if (f.onCpuMs !== undefined) {
+          onCpu.push(f.onCpuMs);
+          waitCpu.push(f.waitCpuMs);
+        }
         if (f.peakRssBytes !== undefined) peakGrowth.push(f.peakRssBytes - f.startRssBytes);
         after.push(f.settledRssBytes - baselineRssBytes);
         // The same probe with no scrape, as long (at most 500 ms): the lateness this machine shows anyway.
@@ -121,6 +127,8 @@ async function overHttp(library, series, reps) {
         worstBlockMs: summarize(worst),
         idleWorstBlockMs: summarize(idle),
         blockedMs: summarize(busy),
+        onCpuMs: onCpu.length ? summarize(onCpu) : undefined,
+        waitCpuMs: waitCpu.length ? summarize(waitCpu) : undefined,
         peakGrowthBytes: peakGrowth.length ? summarize(peakGrowth) : undefined,
         afterGrowthBytes: summarize(after),
         baselineRssBytes,
@@ -129,7 +137,8 @@ async function overHttp(library, series, reps) {
       const mib = (b) => (b === undefined ? '?' : `${(b / 2 ** 20).toFixed(1)} MiB`);
       log(
         `http ${library} ${series} series ${encoding}: ${row.totalMs.median.toFixed(1)} ms, worst block ${row.worstBlockMs.median.toFixed(2)} ms ` +
-          `(max ${row.worstBlockMs.max.toFixed(2)}; idle ${row.idleWorstBlockMs.median.toFixed(2)}), busy ${row.blockedMs.median.toFixed(1)} ms, peak +${mib(row.peakGrowthBytes?.median)}, ` +
+          `(max ${row.worstBlockMs.max.toFixed(2)}; idle ${row.idleWorstBlockMs.median.toFixed(2)}), busy ${row.blockedMs.median.toFixed(1)} ms, ` +
+          `JS thread on CPU ${row.onCpuMs?.median.toFixed(1) ?? '?'} ms, waiting for a CPU ${row.waitCpuMs?.median.toFixed(1) ?? '?'} ms, peak +${mib(row.peakGrowthBytes?.median)}, ` +
           `after +${mib(row.afterGrowthBytes.median)}, ${bytes} B`,
       );
       rows.push(row);

@@ -34,6 +34,10 @@ async function threads({ quick }) {
   for (const v of values) cycleSum += v;
   const rows = [];
   const metric = 'bench_threads_duration_seconds';
+  // Every configuration's workers start first and the repetitions interleave (1 thread, 2 threads,
+  // floor 1, floor 2, then again), so the four rows share the machine's load of the moment: run
+  // one after another on a loaded machine, a ratio compared two different loads.
+  const configs = [];
   for (const subject of ['metricore', 'floor']) {
     for (const count of [1, 2]) {
       const registry = `bench-threads-${count}`;
@@ -43,29 +47,33 @@ async function threads({ quick }) {
         await once(worker, 'ready');
         workers.push(worker);
       }
-      const opsPerSecond = [];
-      for (let r = 0; r < reps + 1; r++) {
-        const started = performance.now();
-        await Promise.all(workers.map((w) => { const p = once(w, 'done'); w.postMessage('run'); return p; }));
-        const seconds = (performance.now() - started) / 1000;
-        if (r > 0) opsPerSecond.push((ops * count) / seconds); // repetition 0 is the warm-up
-      }
-      await Promise.all(workers.map((w) => { const p = once(w, 'flushed'); w.postMessage('flush'); return p; }));
-      const row = { subject, threads: count, opsPerSecond: summarize(opsPerSecond), nsPerOpPerThread: summarize(opsPerSecond.map((o) => (1e9 * count) / o)) };
-      if (subject === 'metricore') {
-        const host = new MetricsHost({ registry });
-        host.histogram({ name: metric, help: 'threads scenario', labelNames: ['route'], buckets: BUCKETS });
-        const { count: scraped, sum } = (await scrapeHost(host)).histogram(metric, { route: '/shared' });
-        const expectedCount = ops * count * (reps + 1);
-        const expectedSum = cycleSum * (ops / VALUE_COUNT) * count * (reps + 1);
-        const exact = scraped === expectedCount && Math.abs(sum - expectedSum) <= 1e-9 * expectedSum;
-        await host.close();
-        Object.assign(row, { expectedCount, scrapedCount: scraped, expectedSum, scrapedSum: sum, exact });
-      }
-      await Promise.all(workers.map((w) => w.terminate()));
-      log(`threads ${subject} ${count}: ${(row.opsPerSecond.median / 1e6).toFixed(1)} M obs/s${row.exact === undefined ? '' : `, count ${row.scrapedCount}/${row.expectedCount}, exact ${row.exact}`}`);
-      rows.push(row);
+      configs.push({ subject, count, registry, workers, opsPerSecond: [] });
     }
+  }
+  for (let r = 0; r < reps + 1; r++) {
+    for (const config of configs) {
+      const started = performance.now();
+      await Promise.all(config.workers.map((w) => { const p = once(w, 'done'); w.postMessage('run'); return p; }));
+      const seconds = (performance.now() - started) / 1000;
+      if (r > 0) config.opsPerSecond.push((ops * config.count) / seconds); // repetition 0 is the warm-up
+    }
+  }
+  for (const { subject, count, registry, workers, opsPerSecond } of configs) {
+    await Promise.all(workers.map((w) => { const p = once(w, 'flushed'); w.postMessage('flush'); return p; }));
+    const row = { subject, threads: count, opsPerSecond: summarize(opsPerSecond), nsPerOpPerThread: summarize(opsPerSecond.map((o) => (1e9 * count) / o)) };
+    if (subject === 'metricore') {
+      const host = new MetricsHost({ registry });
+      host.histogram({ name: metric, help: 'threads scenario', labelNames: ['route'], buckets: BUCKETS });
+      const { count: scraped, sum } = (await scrapeHost(host)).histogram(metric, { route: '/shared' });
+      const expectedCount = ops * count * (reps + 1);
+      const expectedSum = cycleSum * (ops / VALUE_COUNT) * count * (reps + 1);
+      const exact = scraped === expectedCount && Math.abs(sum - expectedSum) <= 1e-9 * expectedSum;
+      await host.close();
+      Object.assign(row, { expectedCount, scrapedCount: scraped, expectedSum, scrapedSum: sum, exact });
+    }
+    await Promise.all(workers.map((w) => w.terminate()));
+    log(`threads ${subject} ${count}: ${(row.opsPerSecond.median / 1e6).toFixed(1)} M obs/s${row.exact === undefined ? '' : `, count ${row.scrapedCount}/${row.expectedCount}, exact ${row.exact}`}`);
+    rows.push(row);
   }
   const speedup = (subject) => {
     const [one, two] = [1, 2].map((n) => rows.find((r) => r.subject === subject && r.threads === n).opsPerSecond.median);

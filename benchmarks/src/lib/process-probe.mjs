@@ -7,6 +7,9 @@
  * - busy: event-loop utilisation's active time over the window (kept for comparison).
  * - peak resident: Linux's high-water mark `VmHWM`, reset at the start of the window by writing
  *   `5` to /proc/self/clear_refs, so a peak between two timer ticks is not missed.
+ * - the JS thread's scheduler accounting (/proc/thread-self/schedstat): time on a CPU, and time
+ *   runnable but waiting for one. On a loaded 2-core machine a timer is late either because the
+ *   thread was working or because it was waiting for a CPU; only the first is the server's doing.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -26,9 +29,20 @@ export function resetPeak() {
   }
 }
 
+/** threadSchedMs: the calling thread's [ms on a CPU, ms runnable waiting for a CPU]; undefined off Linux. */
+function threadSchedMs() {
+  try {
+    const [run, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+    return [run / 1e6, wait / 1e6];
+  } catch {
+    return undefined;
+  }
+}
+
 /** startProbe: opens a measurement window; `stop()` closes it and returns its figures. */
 export function startProbe() {
   const peakResettable = resetPeak();
+  const sched = threadSchedMs();
   const startRss = process.memoryUsage.rss();
   const delay = monitorEventLoopDelay({ resolution: 1 });
   const elu = performance.eventLoopUtilization();
@@ -39,7 +53,11 @@ export function startProbe() {
       const busy = performance.eventLoopUtilization(elu).active;
       const rss = process.memoryUsage.rss();
       const hwm = statusKiB('VmHWM');
+      const schedEnd = threadSchedMs();
       return {
+        // The JS thread's time on a CPU and waiting for one during the window (undefined off Linux).
+        onCpuMs: sched && schedEnd ? schedEnd[0] - sched[0] : undefined,
+        waitCpuMs: sched && schedEnd ? schedEnd[1] - sched[1] : undefined,
         worstBlockMs: delay.count > 0 ? Math.max(0, delay.max / 1e6 - 1) : 0,
         timerTicks: delay.count,
         busyMs: busy,

@@ -37,7 +37,7 @@ export function scaleTargets(results) {
       add(
         `scrape over HTTP, ${series.toLocaleString('en')} series x 20 buckets, ${gzip ? 'gzip' : 'plain'}`,
         `worst event-loop block ≤ ${blockLimit} ms; ≥ ${speedTarget}x faster than prom-client`,
-        `worst block ${fmt(m.worstBlockMs.median, 2)} ms (max ${fmt(m.worstBlockMs.max, 2)}${m.idleWorstBlockMs ? `; idle ${fmt(m.idleWorstBlockMs.median, 2)}` : ''}); ${fmt(m.totalMs.median)} ms vs prom-client ${fmt(p?.totalMs.median)} ms = ${x(speed)}`,
+        `worst block ${fmt(m.worstBlockMs.median, 2)} ms (max ${fmt(m.worstBlockMs.max, 2)}${m.idleWorstBlockMs ? `; idle ${fmt(m.idleWorstBlockMs.median, 2)}` : ''}${m.waitCpuMs ? `; JS thread on a CPU ${fmt(m.onCpuMs.median, 1)} ms, waiting for one ${fmt(m.waitCpuMs.median, 1)} ms` : ''}); ${fmt(m.totalMs.median)} ms vs prom-client ${fmt(p?.totalMs.median)} ms = ${x(speed)}`,
         m.worstBlockMs.median <= blockLimit && speed !== null && speed >= speedTarget,
       );
       if (big && m.peakGrowthBytes) {
@@ -91,6 +91,7 @@ export function scrapeSection(r) {
       row.worstBlockMs ? `${fmt(row.worstBlockMs.median, 2)} (max ${fmt(row.worstBlockMs.max, 2)})` : '—',
       row.idleWorstBlockMs ? fmt(row.idleWorstBlockMs.median, 2) : '—',
       fmt(row.blockedMs.median),
+      row.onCpuMs ? `${fmt(row.onCpuMs.median, 1)} / ${fmt(row.waitCpuMs.median, 1)}` : '—',
       row.peakGrowthBytes ? `+${mib(row.peakGrowthBytes.median)}` : '—',
       row.afterGrowthBytes ? `+${mib(row.afterGrowthBytes.median)}` : '—',
       bytes(row.bytes),
@@ -106,9 +107,9 @@ ${table(['series', 'library', 'body', 'total median ms', 'min–max', 'loop busy
 
 ### Over HTTP
 
-Each server runs in a process of its own with the same family (metricore: \`host.listen()\`; prom-client: \`register.metrics()\` in a node:http handler, gzipped with node:zlib's async \`gzip\`), fetched by a client in another process at the lowest CPU priority; one warm-up request, then the median of the repetitions (100k series: 3). "worst block" is the largest lateness of a 1 ms timer in the server during the request (\`monitorEventLoopDelay\`, resolution 1 ms) — what another request waits at worst; on a shared 2-core machine it also catches the server being descheduled, so "same probe, idle" runs the probe as long again with no request: the lateness the machine shows anyway. "busy" is the server's event-loop busy time. "peak" is the server's resident high-water mark (\`VmHWM\`, reset at the start of each request) above its level at the start; "after" is its resident memory after the request, once collected, above its level before the first scrape.
+Each server runs in a process of its own with the same family (metricore: \`host.listen()\`; prom-client: \`register.metrics()\` in a node:http handler, gzipped with node:zlib's async \`gzip\`), fetched by a client in another process at the lowest CPU priority; one warm-up request, then the median of the repetitions (100k series: 3). "worst block" is the largest lateness of a 1 ms timer in the server during the request (\`monitorEventLoopDelay\`, resolution 1 ms) — what another request waits at worst; on a shared 2-core machine it also catches the server being descheduled, so "same probe, idle" runs the probe as long again with no request: the lateness the machine shows anyway. "busy" is the server's event-loop busy time. "JS thread on CPU / waiting" is the server JS thread's time on a CPU and its time runnable but waiting for one (Linux schedstat): a worst block well above the thread's own slices of work, with a large wait, is the machine's other load, not the server's work. "peak" is the server's resident high-water mark (\`VmHWM\`, reset at the start of each request) above its level at the start; "after" is its resident memory after the request, once collected, above its level before the first scrape.
 
-${table(['series', 'server', 'body', 'total median ms', 'min–max', 'x faster than prom-client', 'worst block ms (median, max)', 'same probe, idle', 'busy ms', 'peak resident', 'after', 'bytes on the wire'], http)}
+${table(['series', 'server', 'body', 'total median ms', 'min–max', 'x faster than prom-client', 'worst block ms (median, max)', 'same probe, idle', 'busy ms', 'JS thread on CPU / waiting ms', 'peak resident', 'after', 'bytes on the wire'], http)}
 `;
 }
 
@@ -152,7 +153,7 @@ export function threadsSection(r) {
   const floor = r.floorSpeedup === undefined ? '' : ` The plain typed-array floor, one histogram per thread with nothing shared, reaches **${x(r.floorSpeedup)}**: what this machine gives two such loops at all, so the ceiling for metricore's figure.`;
   return `## Threads (metricore only: prom-client's metrics live in one thread's heap)
 
-Each worker_thread defines the same family in the same registry and records ${r.opsPerThread.toLocaleString('en')} observations into one shared series per repetition (${r.reps} timed after a warm-up). Speed-up of 2 threads over 1: **${x(r.speedup)}**.${floor}
+Each worker_thread defines the same family in the same registry and records ${r.opsPerThread.toLocaleString('en')} observations into one shared series per repetition (${r.reps} timed after a warm-up; the repetitions of the four rows interleave, so each ratio compares runs under the same load of the machine). Speed-up of 2 threads over 1: **${x(r.speedup)}**.${floor}
 
 ${table(['subject', 'threads', 'M observations/s (median)', 'min–max', 'ns per observation per thread', 'scraped _count / recorded', 'totals exact'], rows)}
 `;

@@ -6,7 +6,7 @@ import { createServer, request as httpRequest, type Server, type ServerResponse 
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_SLICE_BYTES, writeBody, type BodySource, type BodyWriteResult } from '../src/body-writer.js';
+import { DEFAULT_SLICE_BYTES, sliceEnd, writeBody, type BodySource, type BodyWriteResult } from '../src/body-writer.js';
 import { deferred, request, waitFor } from './helpers.js';
 
 /** chunk: `n` bytes of a recognisable pattern (byte i of chunk k is (k * 31 + i) & 0xff). */
@@ -117,17 +117,31 @@ describe('writeBody', () => {
     expect((await request(`${url}?parts`)).body.equals(whole)).toBe(true);
   });
 
-  it('never hands the sink more than sliceBytes at once', async () => {
+  it('hands the sink a slice at a time; a remainder under a quarter slice rides with the last one', async () => {
     const s = slowSink(1 << 30);
-    const written = writeBody(s.sink, [chunk(0, 1_000_000), chunk(1, 150_000)], { sliceBytes: 64 * 1024 });
+    const slice = 64 * 1024;
+    // 1,000,000 and 150,000 end in remainders above a quarter slice (16,960 and 18,928 bytes): written
+    // on their own. slice + 1,000 ends in one below it: written with its slice, as one write.
+    const written = writeBody(s.sink, [chunk(0, 1_000_000), chunk(1, 150_000), chunk(2, slice + 1_000)], { sliceBytes: slice });
     const finished = new Promise((resolve) => s.sink.once('finish', resolve));
     const draining = setInterval(() => s.consume(), 0);
-    expect(await written).toEqual({ completed: true, bytes: 1_150_000 });
+    expect(await written).toEqual({ completed: true, bytes: 1_150_000 + slice + 1_000 });
     await finished;
     clearInterval(draining);
-    expect(Math.max(...s.sizes)).toBe(64 * 1024);
-    expect(s.sizes.reduce((a, b) => a + b, 0)).toBe(1_150_000);
-    expect(s.sizes).toHaveLength(Math.ceil(1_000_000 / 65_536) + Math.ceil(150_000 / 65_536));
+    expect(s.sizes.reduce((a, b) => a + b, 0)).toBe(1_150_000 + slice + 1_000);
+    expect(s.sizes).toHaveLength(Math.ceil(1_000_000 / slice) + Math.ceil(150_000 / slice) + 1);
+    expect(s.sizes.slice(0, -1).every((size) => size <= slice)).toBe(true);
+    expect(s.sizes.at(-1)).toBe(slice + 1_000);
+  });
+
+  it('sliceEnd: a slice, or the rest of the chunk when under a quarter slice would be left', () => {
+    expect(sliceEnd(1000, 0, 100)).toBe(100);
+    expect(sliceEnd(1000, 875, 100)).toBe(975);
+    expect(sliceEnd(1000, 900, 100)).toBe(1000);
+    expect(sliceEnd(1024, 900, 100)).toBe(1024);
+    expect(sliceEnd(1025, 900, 100)).toBe(1000);
+    expect(sliceEnd(1024, 0, 1000)).toBe(1024);
+    expect(sliceEnd(50, 0, 100)).toBe(50);
   });
 
   it('waits for the sink to drain: never more than a slice beyond its buffer ahead of the consumer', async () => {
