@@ -8,39 +8,92 @@
 //! threads recording into one series reached 1.42x one thread (benchmarks/ threads scenario).
 //! A series only pays for a second shard when a second thread really records into it.
 //!
-//! A shard's counts and sum share one heap block, apart from the header fields every writer reads
+//! A shard's counts and sum share one block, apart from the header fields every writer reads
 //! (`owner`, `next`): with the sum next to `owner`, a second thread read a cache line the owner
 //! wrote on every sample (1.39x one thread).
 //!
 //! `_count` is never stored: a snapshot derives it from the bucket counts it read, so in every
 //! rendered series `_count` equals the `+Inf` bucket equals the sum of per-bucket increments.
 
-use std::ptr;
+use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering::*};
 
 /// A thread id that no JS thread receives: the shard has no owner yet.
 pub(crate) const NO_OWNER: u32 = 0;
 
-/// One writer's cells: non-cumulative counts (the last bucket is `+Inf`), then the sum as f64 bits.
+/// Bit set in a shard's `owner` once one of its counts is full (see `Shard::record`): the thread
+/// then writes a fresh shard of its own, and the full one is only read.
+const SEALED: u32 = 1 << 31;
+
+/// The words of a shard's block for `buckets` counts (`+Inf` included): the 32-bit counts, two to
+/// a word, then the sum as f64 bits.
+pub(crate) fn block_words(buckets: usize) -> usize {
+    buckets.div_ceil(2) + 1
+}
+
+/// One writer's cells: non-cumulative 32-bit counts (the last bucket is `+Inf`), then the sum as
+/// f64 bits, in one block of `block_words(len)` words. The first shard's block comes from the
+/// family's arena (arena.rs); a further writer's shard and its block are one heap block each,
+/// freed in `Drop`.
+///
+/// Counts are 32 bits, not 64: a 20-bucket series' cells take 96 B instead of 176 B (measured per
+/// series in series_memory_tests.rs). A count never wraps: the writer that would take one past
+/// `u32::MAX` seals the shard and carries on in a fresh one (`HistogramCells::observe`); readers
+/// add every shard, so totals stay exact and never go down. The block is held as a pointer and a
+/// 32-bit length next to `owner` rather than a slice: 8 B less per series.
 struct Shard {
     owner: AtomicU32,
-    cells: Box<[AtomicU64]>,
+    /// Buckets, `+Inf` included.
+    len: u32,
+    cells: NonNull<AtomicU64>,
     next: AtomicPtr<Shard>,
 }
 
+// SAFETY: `cells` points at atomics that live at least as long as the shard (arena blocks live
+// for good; a further writer's block is freed with its shard in `HistogramCells::drop`).
+unsafe impl Send for Shard {}
+unsafe impl Sync for Shard {}
+
 impl Shard {
-    fn new(owner: u32, cell_count: usize) -> Shard {
-        // 0.0f64 is all zero bits, so the trailing sum cell starts at 0.0 too.
-        Shard { owner: AtomicU32::new(owner), cells: zeroed(cell_count), next: AtomicPtr::new(ptr::null_mut()) }
+    /// `cells` must be zeroed (0.0f64 is all zero bits, so the sum starts at 0.0 too) and hold
+    /// `block_words(buckets)` words.
+    fn new(owner: u32, buckets: usize, cells: &'static [AtomicU64]) -> Shard {
+        assert_eq!(cells.len(), block_words(buckets), "a histogram block holds the counts and the sum");
+        let len = u32::try_from(buckets).expect("a histogram has fewer than 2^32 buckets");
+        Shard { owner: AtomicU32::new(owner), len, cells: NonNull::from(cells).cast(), next: AtomicPtr::new(ptr::null_mut()) }
+    }
+
+    #[inline]
+    fn counts(&self) -> &[AtomicU32] {
+        // SAFETY: the block (see the `Send` impl) starts with `len` 32-bit counts, two to a word;
+        // they are only ever accessed as 32-bit atomics.
+        unsafe { std::slice::from_raw_parts(self.cells.as_ptr().cast::<AtomicU32>(), self.len as usize) }
+    }
+
+    #[inline]
+    fn sum(&self) -> &AtomicU64 {
+        // SAFETY: the block's last word is the sum.
+        unsafe { &*self.cells.as_ptr().add(block_words(self.len as usize) - 1) }
     }
 
     /// Records as the only writer of these cells: plain load + store, no read-modify-write.
+    /// Returns false, recording nothing, when the count is full.
     #[inline]
-    fn record(&self, idx: usize, v: f64) {
-        let cell = &self.cells[idx];
-        cell.store(cell.load(Relaxed) + 1, Relaxed);
-        let sum = &self.cells[self.cells.len() - 1];
+    fn record(&self, idx: usize, v: f64) -> bool {
+        let cell = &self.counts()[idx];
+        let count = cell.load(Relaxed);
+        if count == u32::MAX {
+            return false;
+        }
+        cell.store(count + 1, Relaxed);
+        let sum = self.sum();
         sum.store((f64::from_bits(sum.load(Relaxed)) + v).to_bits(), Relaxed);
+        true
+    }
+
+    fn zero(&self) {
+        self.counts().iter().for_each(|c| c.store(0, Relaxed));
+        self.sum().store(0, Relaxed);
     }
 }
 
@@ -75,12 +128,19 @@ pub(crate) fn bucket_index(bounds: &[f64], v: f64) -> usize {
 }
 
 impl HistogramCells {
-    pub(crate) fn new(bucket_count: usize) -> Self {
-        HistogramCells { first: Shard::new(NO_OWNER, bucket_count + 1) }
+    /// Cells for `buckets` buckets (`+Inf` included) over a zeroed block of `block_words(buckets)`.
+    pub(crate) fn in_block(buckets: usize, cells: &'static [AtomicU64]) -> Self {
+        HistogramCells { first: Shard::new(NO_OWNER, buckets, cells) }
+    }
+
+    /// Cells over a block of their own that is never freed (tests).
+    #[cfg(test)]
+    pub(crate) fn new(buckets: usize) -> Self {
+        Self::in_block(buckets, Box::leak(zeroed(block_words(buckets))))
     }
 
     fn bucket_count(&self) -> usize {
-        self.first.cells.len() - 1
+        self.first.len as usize
     }
 
     fn shards(&self) -> impl Iterator<Item = &Shard> {
@@ -98,17 +158,30 @@ impl HistogramCells {
     pub(crate) fn observe(&self, bounds: &[f64], thread: u32, v: f64) {
         let idx = bucket_index(bounds, v);
         let owner = self.first.owner.load(Relaxed);
-        if owner == thread
-            || (owner == NO_OWNER && self.first.owner.compare_exchange(NO_OWNER, thread, Relaxed, Relaxed).is_ok())
+        if (owner == thread
+            || (owner == NO_OWNER && self.first.owner.compare_exchange(NO_OWNER, thread, Relaxed, Relaxed).is_ok()))
+            && self.first.record(idx, v)
         {
-            self.first.record(idx, v);
-        } else {
-            self.shard_of(thread).record(idx, v);
+            return;
+        }
+        self.observe_cold(idx, thread, v);
+    }
+
+    /// A sample of a thread that does not own the first shard, or whose count there is full.
+    #[cold]
+    fn observe_cold(&self, idx: usize, thread: u32, v: f64) {
+        debug_assert!(thread & SEALED == 0 && thread != NO_OWNER);
+        loop {
+            let shard = self.shard_of(thread);
+            if shard.record(idx, v) {
+                return;
+            }
+            // Full: this thread writes a fresh shard from now on; the full one stays as it is.
+            shard.owner.store(thread | SEALED, Relaxed);
         }
     }
 
     /// The shard `thread` writes, appended (lock-free) the first time the thread records here.
-    #[cold]
     fn shard_of(&self, thread: u32) -> &Shard {
         let mut tail: &Shard = &self.first;
         loop {
@@ -121,27 +194,27 @@ impl HistogramCells {
                 tail = unsafe { &*next };
                 continue;
             }
-            let fresh = Box::into_raw(Box::new(Shard::new(thread, self.first.cells.len())));
+            let buckets = self.bucket_count();
+            let fresh = Box::into_raw(Box::new(Shard::new(thread, buckets, Box::leak(zeroed(block_words(buckets))))));
             match tail.next.compare_exchange(ptr::null_mut(), fresh, AcqRel, Acquire) {
                 // SAFETY: just published; lives until Drop.
                 Ok(_) => return unsafe { &*fresh },
                 Err(_) => {
                     // Another thread appended first: ours was never published, free it and walk on.
-                    drop(unsafe { Box::from_raw(fresh) });
+                    free_shard(fresh);
                 }
             }
         }
     }
 
     pub(crate) fn snapshot(&self) -> HistogramSnapshot {
-        let n = self.bucket_count();
-        let mut buckets = vec![0u64; n];
+        let mut buckets = vec![0u64; self.bucket_count()];
         let mut sum = 0.0;
         for shard in self.shards() {
-            for (b, c) in buckets.iter_mut().zip(shard.cells.iter()) {
-                *b += c.load(Relaxed);
+            for (b, c) in buckets.iter_mut().zip(shard.counts()) {
+                *b += u64::from(c.load(Relaxed));
             }
-            sum += f64::from_bits(shard.cells[n].load(Relaxed));
+            sum += f64::from_bits(shard.sum().load(Relaxed));
         }
         HistogramSnapshot { buckets, sum }
     }
@@ -149,9 +222,13 @@ impl HistogramCells {
     /// Zeroes the cells (an evicted series being reused; the TTL sweep only evicts series nobody
     /// recorded into for a whole TTL). Shards keep their owners: each still has one writer.
     pub(crate) fn reset(&self) {
-        for shard in self.shards() {
-            shard.cells.iter().for_each(|c| c.store(0, Relaxed));
-        }
+        self.shards().for_each(Shard::zero);
+    }
+
+    /// Sets one count of the first shard (tests: reaching `u32::MAX` by recording takes too long).
+    #[cfg(test)]
+    fn preset(&self, idx: usize, count: u32) {
+        self.first.counts()[idx].store(count, Relaxed);
     }
 }
 
@@ -159,11 +236,20 @@ impl Drop for HistogramCells {
     fn drop(&mut self) {
         let mut next = *self.first.next.get_mut();
         while !next.is_null() {
+            let shard = next;
             // SAFETY: we hold `&mut self`; each shard was made by Box::into_raw and linked once.
-            let mut shard = unsafe { Box::from_raw(next) };
-            next = *shard.next.get_mut();
+            next = unsafe { (*shard).next.load(Relaxed) };
+            free_shard(shard);
         }
     }
+}
+
+/// Frees a further writer's shard and its block (both made in `shard_of`, never shared again).
+fn free_shard(shard: *mut Shard) {
+    // SAFETY: the shard came from Box::into_raw and its block from Box::leak in `shard_of`.
+    let shard = unsafe { Box::from_raw(shard) };
+    let words = block_words(shard.len as usize);
+    drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(shard.cells.as_ptr(), words)) });
 }
 
 /// Adds `v` to an f64 stored as bits, with a CAS loop (safe for any number of writers).
@@ -218,6 +304,27 @@ mod tests {
             let total: f64 = values.iter().sum();
             prop_assert!((snap.sum - total).abs() <= 1e-9 * total.max(1.0));
         }
+    }
+
+    #[test]
+    fn a_full_count_carries_on_in_a_fresh_shard_exactly() {
+        let bounds = [1.0, 2.0];
+        let cells = HistogramCells::new(bounds.len() + 1);
+        cells.observe(&bounds, 7, 1.5);
+        cells.preset(1, u32::MAX - 1);
+        for _ in 0..3 {
+            cells.observe(&bounds, 7, 1.5);
+        }
+        cells.observe(&bounds, 8, 1.5);
+        let snap = cells.snapshot();
+        assert_eq!(snap.buckets, vec![0, u64::from(u32::MAX) - 1 + 4, 0]);
+        assert_eq!(snap.sum, 5.0 * 1.5);
+        // Thread 7's full shard is sealed; its next samples (other buckets too) go to its fresh one.
+        cells.observe(&bounds, 7, 0.5);
+        assert_eq!(cells.shards().count(), 3);
+        assert_eq!(cells.snapshot().buckets[0], 1);
+        cells.reset();
+        assert_eq!(cells.snapshot(), HistogramSnapshot { buckets: vec![0, 0, 0], sum: 0.0 });
     }
 
     #[test]
