@@ -11,7 +11,8 @@
  * overhead, ArrayBuffers). At the largest size one more child per library takes heap snapshots
  * and lists the JS objects the series are made of (lib/heap-breakdown.mjs). A last row binds
  * metricore's series through the core alone: the difference to metricore's row is its JS cache;
- * that row is also measured at twice the largest size, for the marginal cost of a series.
+ * that row is also measured at twice the largest size, for the marginal cost of a series. A row
+ * with no library at all shows what the measuring loop's own garbage leaves in every row.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +44,8 @@ const CORE_BREAKDOWN = {
     { item: 'series table slot', before: '8', after: '8' },
   ],
 };
+/** LOOP_ONLY: the row of the measuring loop alone (label objects and arrays built, nothing recorded). */
+const LOOP_ONLY = 'none (the loop alone)';
 /** HEAP_KINDS_OF: the libraries whose JS heap is broken down by kind of object. */
 const HEAP_KINDS_OF = ['metricore', 'prom-client'];
 
@@ -60,13 +63,18 @@ async function memory({ quick }) {
   const reps = quick ? 1 : 5;
   const rows = [];
   for (const size of sizes) {
-    for (const name of [...PEER_NAMES, NATIVE_ONLY]) {
+    for (const name of [...PEER_NAMES, NATIVE_ONLY, LOOP_ONLY]) {
       const rss = [];
       const heap = [];
       const committed = [];
       const rest = [];
       for (let i = 0; i < reps; i++) {
-        const m = name === NATIVE_ONLY ? runChild('metricore', size, '--native-only') : runChild(name, size);
+        const m =
+          name === NATIVE_ONLY
+            ? runChild('metricore', size, '--native-only')
+            : name === LOOP_ONLY
+              ? runChild('metricore', size, '--loop-only')
+              : runChild(name, size);
         rss.push(m.rssBytes / size);
         heap.push(m.heapBytes / size);
         committed.push(m.heapTotalBytes / size);
@@ -89,9 +97,10 @@ async function memory({ quick }) {
     }
   }
   const largest = sizes.at(-1);
-  // The per-series figures above divide everything the process grew by N, fixed costs included
-  // (V8's own growth, JIT code, pooled render buffers): at 100k the native-only row carries ~85 B
-  // of them. The marginal cost of a series is the growth from N to 2N series, per series.
+  // The per-series figures above divide everything the process grew by N, fixed costs included:
+  // at 100k the native-only row (~300 B) carries ~80 B of the loop's own garbage (the loop-alone
+  // row) and ~10 B the scrape leaves; glibc counts 218 B in use per series (series_memory_tests.rs).
+  // The marginal cost of a series is the growth from N to 2N series, per series.
   // Below 10k series (quick runs) the fixed costs swamp the difference: not measured.
   let nativeMarginal;
   if (largest >= 10_000) {

@@ -126,14 +126,14 @@ export function memorySection(r) {
       fmt(row.heapBytesPerSeries.median, 0),
       row.heapCommittedBytesPerSeries ? fmt(row.heapCommittedBytesPerSeries.median, 0) : '—',
       row.restBytesPerSeries ? fmt(row.restBytesPerSeries.median, 0) : '—',
-      x(prom.rssBytesPerSeries.median / row.rssBytesPerSeries.median),
+      row.library.startsWith('none') ? '—' : x(prom.rssBytesPerSeries.median / row.rssBytesPerSeries.median),
     ];
   });
   const kinds = (r.heapKinds ?? [])
     .map((h) => `**${h.library}**, ${h.series.toLocaleString('en')} series:\n\n${table(['JS object kind', 'bytes per series', 'objects per series'], h.kinds.map((k) => [k.kind, fmt(k.bytesPerSeries, 0), k.countPerSeries == null ? '—' : fmt(k.countPerSeries, 2)]))}`)
     .join('\n\n');
   const marginal = r.nativeMarginal
-    ? `\nThe figures above divide all the process grew by N, fixed costs included (V8's own growth, JIT code, pooled render buffers). The marginal cost of a series of metricore's native core alone, resident growth from ${r.nativeMarginal.from.toLocaleString('en')} to ${r.nativeMarginal.to.toLocaleString('en')} series per added series (medians): **${fmt(r.nativeMarginal.rssBytesPerSeries, 0)} B**.\n`
+    ? `\nThe figures above divide all the process grew by N, fixed costs included (the loop's own garbage: the loop-alone row). The marginal cost of a series of metricore's native core alone, resident growth from ${r.nativeMarginal.from.toLocaleString('en')} to ${r.nativeMarginal.to.toLocaleString('en')} series per added series (medians): **${fmt(r.nativeMarginal.rssBytesPerSeries, 0)} B**.\n`
     : '';
   const core = r.coreBreakdown;
   const breakdown = core
@@ -141,7 +141,7 @@ export function memorySection(r) {
     : '';
   return `## Memory (bytes per 20-bucket series)
 
-Each measurement in a fresh child process (${r.reps} per row): the delta after creating N series of a ${r.rows[0]?.labels ?? 2}-label family (one observation each, applied, scraped once, then collected) over a baseline taken with the library loaded, its family defined and one scrape rendered. Series caps are raised above N. "resident" is RSS, the only figure that sees native memory; "JS heap used" is V8's live heap; "V8 committed" is V8's heap size (live objects plus free space V8 keeps); "rest" is resident minus V8 committed: native allocations (metricore's core), the allocator's overhead and ArrayBuffers. Committed heap grows in large steps, so at 1k-10k series "rest" can be negative. "metricore (native core only)" binds the same label sets through the core's \`bindAndRecord\` with no JS child cache: the difference to metricore's row is what the JS cache costs.
+Each measurement in a fresh child process (${r.reps} per row): the delta after creating N series of a ${r.rows[0]?.labels ?? 2}-label family (one observation each, applied, scraped once, then collected) over a baseline taken with the library loaded, its family defined and one scrape rendered. Series caps are raised above N. "resident" is RSS, the only figure that sees native memory; "JS heap used" is V8's live heap; "V8 committed" is V8's heap size (live objects plus free space V8 keeps); "rest" is resident minus V8 committed: native allocations (metricore's core), the allocator's overhead and ArrayBuffers. Committed heap grows in large steps, so at 1k-10k series "rest" can be negative. "metricore (native core only)" binds the same label sets through the core's \`bindAndRecord\` with no JS child cache: the difference to metricore's row is what the JS cache costs. "none (the loop alone)" runs the same loop with no library (label objects and arrays built and dropped): what every row carries besides the library, as V8 keeps some of the pages its garbage touched.
 
 ${table(['series', 'library', 'resident B/series', 'min–max', 'JS heap used B/series', 'V8 committed B/series', 'rest B/series', 'x less resident than prom-client'], rows)}
 ${marginal}${breakdown}${kinds ? `\n### What the JS heap holds per series\n\nFrom V8 heap snapshots before and after creating the series (one extra child per library): the growth by kind of object, per series.\n\n${kinds}\n` : ''}`;
