@@ -464,4 +464,26 @@ mod tests {
         assert_eq!(family.label_values().pairs(&table.get(x).unwrap().key()), "a=\"x\",b=\"q\\\"\\n\"");
         assert!(matches!(family.bind(&table, &["x".to_string()]), Err(CoreError::WrongLabelCount { .. })));
     }
+
+    #[test]
+    fn a_series_retired_during_a_scrape_is_left_out() {
+        use crate::format::Format;
+        use crate::render::Cursor;
+        let reg = "family-retired-mid-scrape";
+        let family = crate::registry::define(reg, def(Kind::Counter, &["a"])).unwrap();
+        let table = crate::registry::table();
+        let v = |a: &str| vec![a.to_string()];
+        for a in ["one", "two", "three"] {
+            family.bind(table, &v(a)).unwrap();
+        }
+        let mut cursor = Cursor::new(crate::registry::registry(reg), Format::Text, &[]);
+        let mut out = Vec::new();
+        // The header and the first series: the family's list is taken.
+        cursor.fill(&mut out, 1);
+        assert!(family.remove(table, &v("two")).unwrap());
+        cursor.fill(&mut out, usize::MAX);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("m{a=\"one\"} 0\n") && text.contains("m{a=\"three\"} 0\n"), "{text}");
+        assert!(!text.contains("two"), "{text}");
+    }
 }

@@ -32,41 +32,32 @@ pub(crate) fn block_words(buckets: usize) -> usize {
 }
 
 /// One writer's cells: non-cumulative 32-bit counts (the last bucket is `+Inf`), then the sum as
-/// f64 bits, in one block of `block_words(len)` words. The first shard's block comes from the
-/// family's arena (arena.rs); a further writer's shard and its block are one heap block each,
-/// freed in `Drop`.
+/// f64 bits, in one block of `block_words(len)` words.
 ///
 /// Counts are 32 bits, not 64: a 20-bucket series' cells take 96 B instead of 176 B (measured per
 /// series in series_memory_tests.rs). A count never wraps: the writer that would take one past
 /// `u32::MAX` seals the shard and carries on in a fresh one (`HistogramCells::observe`); readers
-/// add every shard, so totals stay exact and never go down. The block is held as a pointer and a
-/// 32-bit length next to `owner` rather than a slice: 8 B less per series.
-struct Shard {
-    owner: AtomicU32,
+/// add every shard, so totals stay exact and never go down.
+#[derive(Clone, Copy)]
+struct Block {
     /// Buckets, `+Inf` included.
     len: u32,
     cells: NonNull<AtomicU64>,
-    next: AtomicPtr<Shard>,
 }
 
-// SAFETY: `cells` points at atomics that live at least as long as the shard (arena blocks live
-// for good; a further writer's block is freed with its shard in `HistogramCells::drop`).
-unsafe impl Send for Shard {}
-unsafe impl Sync for Shard {}
-
-impl Shard {
+impl Block {
     /// `cells` must be zeroed (0.0f64 is all zero bits, so the sum starts at 0.0 too) and hold
-    /// `block_words(buckets)` words.
-    fn new(owner: u32, buckets: usize, cells: &'static [AtomicU64]) -> Shard {
+    /// `block_words(buckets)` words that outlive every use of the block.
+    fn new(buckets: usize, cells: &[AtomicU64]) -> Block {
         assert_eq!(cells.len(), block_words(buckets), "a histogram block holds the counts and the sum");
         let len = u32::try_from(buckets).expect("a histogram has fewer than 2^32 buckets");
-        Shard { owner: AtomicU32::new(owner), len, cells: NonNull::from(cells).cast(), next: AtomicPtr::new(ptr::null_mut()) }
+        Block { len, cells: NonNull::from(cells).cast() }
     }
 
     #[inline]
     fn counts(&self) -> &[AtomicU32] {
-        // SAFETY: the block (see the `Send` impl) starts with `len` 32-bit counts, two to a word;
-        // they are only ever accessed as 32-bit atomics.
+        // SAFETY: the block (see `new`) starts with `len` 32-bit counts, two to a word; they are
+        // only ever accessed as 32-bit atomics.
         unsafe { std::slice::from_raw_parts(self.cells.as_ptr().cast::<AtomicU32>(), self.len as usize) }
     }
 
@@ -97,9 +88,33 @@ impl Shard {
     }
 }
 
-pub(crate) struct HistogramCells {
-    /// The first writer's shard, inline; other writers' shards hang off `first.next`.
-    first: Shard,
+/// A further writer's shard: one heap block with its cells, linked after the series' own cells.
+pub(crate) struct Shard {
+    owner: AtomicU32,
+    block: Block,
+    next: AtomicPtr<Shard>,
+}
+
+// SAFETY: `block` points at atomics owned by the shard (freed in `free_shards`).
+unsafe impl Send for Shard {}
+unsafe impl Sync for Shard {}
+
+/// A series' histogram cells as the series holds them (series.rs): the first writer's owner,
+/// counts and sum in place, further writers' shards linked from `next`. A view: the series owns
+/// the fields (no struct of its own saves the enum tag and padding: 8 B per series).
+#[derive(Clone, Copy)]
+pub(crate) struct HistogramCells<'a> {
+    owner: &'a AtomicU32,
+    block: Block,
+    next: &'a AtomicPtr<Shard>,
+}
+
+/// One shard as read or written: the series' own, or a further writer's.
+#[derive(Clone, Copy)]
+struct ShardRef<'a> {
+    owner: &'a AtomicU32,
+    block: Block,
+    next: &'a AtomicPtr<Shard>,
 }
 
 /// A consistent-enough reading of one histogram series (see the module docs).
@@ -127,28 +142,24 @@ pub(crate) fn bucket_index(bounds: &[f64], v: f64) -> usize {
     bounds.iter().map(|&b| (b < v) as usize).sum()
 }
 
-impl HistogramCells {
-    /// Cells for `buckets` buckets (`+Inf` included) over a zeroed block of `block_words(buckets)`.
-    pub(crate) fn in_block(buckets: usize, cells: &'static [AtomicU64]) -> Self {
-        HistogramCells { first: Shard::new(NO_OWNER, buckets, cells) }
-    }
-
-    /// Cells over a block of their own that is never freed (tests).
-    #[cfg(test)]
-    pub(crate) fn new(buckets: usize) -> Self {
-        Self::in_block(buckets, Box::leak(zeroed(block_words(buckets))))
+impl<'a> HistogramCells<'a> {
+    /// The cells of `buckets` buckets (`+Inf` included) held in `owner`, `cells` (a zeroed block
+    /// of `block_words(buckets)` words) and `next`, all living as long as `'a`.
+    pub(crate) fn new(owner: &'a AtomicU32, buckets: usize, cells: &'a [AtomicU64], next: &'a AtomicPtr<Shard>) -> Self {
+        HistogramCells { owner, block: Block::new(buckets, cells), next }
     }
 
     fn bucket_count(&self) -> usize {
-        self.first.len as usize
+        self.block.len as usize
     }
 
-    fn shards(&self) -> impl Iterator<Item = &Shard> {
-        let mut current: *const Shard = &self.first;
+    fn shards(&self) -> impl Iterator<Item = ShardRef<'a>> {
+        let mut current = Some(ShardRef { owner: self.owner, block: self.block, next: self.next });
         std::iter::from_fn(move || {
-            // SAFETY: shards are freed only in Drop, when no one can iterate any more.
-            let shard = unsafe { current.as_ref()? };
-            current = shard.next.load(Acquire);
+            let shard = current?;
+            // SAFETY: further shards are freed only with the series' cells, when no one can
+            // iterate any more (never for series: they live for good).
+            current = unsafe { shard.next.load(Acquire).as_ref() }.map(|s| ShardRef { owner: &s.owner, block: s.block, next: &s.next });
             Some(shard)
         })
     }
@@ -157,10 +168,9 @@ impl HistogramCells {
     #[inline]
     pub(crate) fn observe(&self, bounds: &[f64], thread: u32, v: f64) {
         let idx = bucket_index(bounds, v);
-        let owner = self.first.owner.load(Relaxed);
-        if (owner == thread
-            || (owner == NO_OWNER && self.first.owner.compare_exchange(NO_OWNER, thread, Relaxed, Relaxed).is_ok()))
-            && self.first.record(idx, v)
+        let owner = self.owner.load(Relaxed);
+        if (owner == thread || (owner == NO_OWNER && self.owner.compare_exchange(NO_OWNER, thread, Relaxed, Relaxed).is_ok()))
+            && self.block.record(idx, v)
         {
             return;
         }
@@ -173,7 +183,7 @@ impl HistogramCells {
         debug_assert!(thread & SEALED == 0 && thread != NO_OWNER);
         loop {
             let shard = self.shard_of(thread);
-            if shard.record(idx, v) {
+            if shard.block.record(idx, v) {
                 return;
             }
             // Full: this thread writes a fresh shard from now on; the full one stays as it is.
@@ -182,8 +192,8 @@ impl HistogramCells {
     }
 
     /// The shard `thread` writes, appended (lock-free) the first time the thread records here.
-    fn shard_of(&self, thread: u32) -> &Shard {
-        let mut tail: &Shard = &self.first;
+    fn shard_of(&self, thread: u32) -> ShardRef<'a> {
+        let mut tail = ShardRef { owner: self.owner, block: self.block, next: self.next };
         loop {
             if tail.owner.load(Relaxed) == thread {
                 return tail;
@@ -191,14 +201,19 @@ impl HistogramCells {
             let next = tail.next.load(Acquire);
             if !next.is_null() {
                 // SAFETY: see `shards`.
-                tail = unsafe { &*next };
+                let s: &'a Shard = unsafe { &*next };
+                tail = ShardRef { owner: &s.owner, block: s.block, next: &s.next };
                 continue;
             }
             let buckets = self.bucket_count();
-            let fresh = Box::into_raw(Box::new(Shard::new(thread, buckets, Box::leak(zeroed(block_words(buckets))))));
+            let cells: &'static [AtomicU64] = Box::leak(zeroed(block_words(buckets)));
+            let fresh = Box::into_raw(Box::new(Shard { owner: AtomicU32::new(thread), block: Block::new(buckets, cells), next: AtomicPtr::new(ptr::null_mut()) }));
             match tail.next.compare_exchange(ptr::null_mut(), fresh, AcqRel, Acquire) {
-                // SAFETY: just published; lives until Drop.
-                Ok(_) => return unsafe { &*fresh },
+                Ok(_) => {
+                    // SAFETY: just published; lives as long as the series.
+                    let s: &'a Shard = unsafe { &*fresh };
+                    return ShardRef { owner: &s.owner, block: s.block, next: &s.next };
+                }
                 Err(_) => {
                     // Another thread appended first: ours was never published, free it and walk on.
                     free_shard(fresh);
@@ -211,10 +226,10 @@ impl HistogramCells {
         let mut buckets = vec![0u64; self.bucket_count()];
         let mut sum = 0.0;
         for shard in self.shards() {
-            for (b, c) in buckets.iter_mut().zip(shard.counts()) {
+            for (b, c) in buckets.iter_mut().zip(shard.block.counts()) {
                 *b += u64::from(c.load(Relaxed));
             }
-            sum += f64::from_bits(shard.sum().load(Relaxed));
+            sum += f64::from_bits(shard.block.sum().load(Relaxed));
         }
         HistogramSnapshot { buckets, sum }
     }
@@ -222,25 +237,19 @@ impl HistogramCells {
     /// Zeroes the cells (an evicted series being reused; the TTL sweep only evicts series nobody
     /// recorded into for a whole TTL). Shards keep their owners: each still has one writer.
     pub(crate) fn reset(&self) {
-        self.shards().for_each(Shard::zero);
-    }
-
-    /// Sets one count of the first shard (tests: reaching `u32::MAX` by recording takes too long).
-    #[cfg(test)]
-    fn preset(&self, idx: usize, count: u32) {
-        self.first.counts()[idx].store(count, Relaxed);
+        self.shards().for_each(|s| s.block.zero());
     }
 }
 
-impl Drop for HistogramCells {
-    fn drop(&mut self) {
-        let mut next = *self.first.next.get_mut();
-        while !next.is_null() {
-            let shard = next;
-            // SAFETY: we hold `&mut self`; each shard was made by Box::into_raw and linked once.
-            next = unsafe { (*shard).next.load(Relaxed) };
-            free_shard(shard);
-        }
+/// Frees the further shards linked from `next` (whoever holds the cells drops them; series never do).
+#[cfg(test)]
+fn free_shards(next: &mut AtomicPtr<Shard>) {
+    let mut next = *next.get_mut();
+    while !next.is_null() {
+        let shard = next;
+        // SAFETY: we hold the only reference; each shard was made by Box::into_raw and linked once.
+        next = unsafe { (*shard).next.load(Relaxed) };
+        free_shard(shard);
     }
 }
 
@@ -248,8 +257,40 @@ impl Drop for HistogramCells {
 fn free_shard(shard: *mut Shard) {
     // SAFETY: the shard came from Box::into_raw and its block from Box::leak in `shard_of`.
     let shard = unsafe { Box::from_raw(shard) };
-    let words = block_words(shard.len as usize);
-    drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(shard.cells.as_ptr(), words)) });
+    let words = block_words(shard.block.len as usize);
+    drop(unsafe { Box::from_raw(ptr::slice_from_raw_parts_mut(shard.block.cells.as_ptr(), words)) });
+}
+
+/// Histogram cells held on their own (tests): the fields a series holds, freed on drop.
+#[cfg(test)]
+pub(crate) struct OwnedHistogram {
+    owner: AtomicU32,
+    buckets: usize,
+    cells: Box<[AtomicU64]>,
+    next: AtomicPtr<Shard>,
+}
+
+#[cfg(test)]
+impl OwnedHistogram {
+    pub(crate) fn new(buckets: usize) -> Self {
+        OwnedHistogram { owner: AtomicU32::new(NO_OWNER), buckets, cells: zeroed(block_words(buckets)), next: AtomicPtr::new(ptr::null_mut()) }
+    }
+
+    pub(crate) fn cells(&self) -> HistogramCells<'_> {
+        HistogramCells::new(&self.owner, self.buckets, &self.cells, &self.next)
+    }
+
+    /// Sets one count of the first shard (reaching `u32::MAX` by recording takes too long).
+    fn preset(&self, idx: usize, count: u32) {
+        self.cells().block.counts()[idx].store(count, Relaxed);
+    }
+}
+
+#[cfg(test)]
+impl Drop for OwnedHistogram {
+    fn drop(&mut self) {
+        free_shards(&mut self.next);
+    }
 }
 
 /// Adds `v` to an f64 stored as bits, with a CAS loop (safe for any number of writers).
@@ -292,7 +333,8 @@ mod tests {
         #[test]
         fn counts_and_sum_match_reference(values in proptest::collection::vec(0f64..100.0, 0..500)) {
             let bounds = [1.0, 5.0, 10.0, 50.0];
-            let cells = HistogramCells::new(bounds.len() + 1);
+            let owned = OwnedHistogram::new(bounds.len() + 1);
+            let cells = owned.cells();
             let mut expected = vec![0u64; bounds.len() + 1];
             for (i, &v) in values.iter().enumerate() {
                 cells.observe(&bounds, 1 + (i % 3) as u32, v);
@@ -309,9 +351,10 @@ mod tests {
     #[test]
     fn a_full_count_carries_on_in_a_fresh_shard_exactly() {
         let bounds = [1.0, 2.0];
-        let cells = HistogramCells::new(bounds.len() + 1);
+        let owned = OwnedHistogram::new(bounds.len() + 1);
+        let cells = owned.cells();
         cells.observe(&bounds, 7, 1.5);
-        cells.preset(1, u32::MAX - 1);
+        owned.preset(1, u32::MAX - 1);
         for _ in 0..3 {
             cells.observe(&bounds, 7, 1.5);
         }
@@ -340,7 +383,7 @@ mod tests {
     #[test]
     fn concurrent_writers_lose_nothing_and_snapshots_stay_consistent() {
         let bounds: Arc<Vec<f64>> = Arc::new((1..=20).map(|i| i as f64).collect());
-        let cells = Arc::new(HistogramCells::new(bounds.len() + 1));
+        let cells = Arc::new(OwnedHistogram::new(bounds.len() + 1));
         let per_thread = 200_000u64;
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let reader = {
@@ -348,7 +391,7 @@ mod tests {
             std::thread::spawn(move || {
                 let mut last = 0;
                 while !done.load(SeqCst) {
-                    let snap = cells.snapshot();
+                    let snap = cells.cells().snapshot();
                     let count = snap.count();
                     assert!(count >= last, "count went backwards");
                     last = count;
@@ -360,7 +403,7 @@ mod tests {
                 let (cells, bounds) = (cells.clone(), bounds.clone());
                 std::thread::spawn(move || {
                     for i in 0..per_thread {
-                        cells.observe(&bounds, thread, (i % 25) as f64);
+                        cells.cells().observe(&bounds, thread, (i % 25) as f64);
                     }
                 })
             })
@@ -370,7 +413,7 @@ mod tests {
         }
         done.store(true, SeqCst);
         reader.join().unwrap();
-        let snap = cells.snapshot();
+        let snap = cells.cells().snapshot();
         assert_eq!(snap.count(), 4 * per_thread);
         let per_value_sum: f64 = (0..25).map(|v| v as f64).sum::<f64>() * (per_thread / 25) as f64;
         assert_eq!(snap.sum, 4.0 * per_value_sum);

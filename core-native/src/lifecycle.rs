@@ -180,7 +180,7 @@ impl Lifecycle {
             if generation == handle::GEN_MASK {
                 continue; // quarantined for good: see the module comment
             }
-            series.cells.reset(); // again: a sample racing the retirement may have landed
+            series.cells().reset(); // again: a sample racing the retirement may have landed
             series.set_key(key);
             if let Some(p) = series.policy.as_ref() {
                 p.restart(now_ms, ranked);
@@ -250,7 +250,7 @@ impl Lifecycle {
         let hash = self.hash(&key);
         let (handle, _) = self.by_labels.find_entry(hash, |&h| series_of(table, h).has_key(&key)).ok()?.remove();
         series.set_tag(handle::generation(handle), true);
-        series.cells.reset();
+        series.cells().reset();
         let order = self.next_key;
         self.next_key += 1;
         self.free.insert(order, handle::slot(handle));
@@ -343,7 +343,7 @@ mod tests {
     }
 
     fn value(table: &SeriesTable, h: u32) -> f64 {
-        match &table.get(handle::slot(h)).unwrap().cells {
+        match table.get(handle::slot(h)).unwrap().cells() {
             Cells::Counter(c) => c.get(),
             _ => unreachable!(),
         }
@@ -356,7 +356,7 @@ mod tests {
             let Revival::Labels(labels) = life.revival(table, h) else { panic!("forgot {h:#x}") };
             h = life.bind(shared, table, &labels, None, 0).unwrap();
         }
-        match &table.get(handle::slot(h)).unwrap().cells {
+        match table.get(handle::slot(h)).unwrap().cells() {
             Cells::Counter(c) => c.inc(v),
             _ => unreachable!(),
         }

@@ -31,7 +31,7 @@ fn render_series(out: &mut Vec<u8>, family: &Family, name: &str, series: &Series
 
 fn render_cells(out: &mut Vec<u8>, family: &Family, name: &str, series: &Series, format: Format, labels: &str) {
     let name = name.as_bytes();
-    match &series.cells {
+    match series.cells() {
         Cells::Counter(c) => {
             let suffix: &[u8] = if format == Format::OpenMetrics { b"_total" } else { b"" };
             write_sample_start(out, name, suffix, labels);

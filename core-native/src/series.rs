@@ -7,9 +7,9 @@ use crate::counter::CounterCell;
 use crate::definition::Kind;
 use crate::gauge::GaugeCell;
 use crate::handle;
-use crate::histogram::HistogramCells;
+use crate::histogram::{HistogramCells, Shard, NO_OWNER};
 use crate::label_values::LabelKey;
-use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU32, AtomicU64, Ordering::*};
 use std::ptr::NonNull;
 use std::sync::Mutex;
 
@@ -69,7 +69,7 @@ impl Shared {
     }
 
     /// Buckets including `+Inf` (0 for counters and gauges).
-    fn bucket_count(&self) -> usize {
+    pub(crate) fn bucket_count(&self) -> usize {
         if self.kind == Kind::Histogram {
             self.bounds.len() + 1
         } else {
@@ -77,34 +77,25 @@ impl Shared {
         }
     }
 
-    /// The words of a series' cell block: a histogram's 32-bit counts and its sum (histogram.rs;
-    /// 0 for counters and gauges, whose cell is inline).
+    /// The words of a series' cell block: a histogram's 32-bit counts and its sum (histogram.rs),
+    /// a counter's or gauge's value.
     pub(crate) fn cell_words(&self) -> usize {
         if self.kind == Kind::Histogram {
             crate::histogram::block_words(self.bucket_count())
         } else {
-            0
+            1
         }
     }
 }
 
-pub(crate) enum Cells {
-    Counter(CounterCell),
-    Gauge(GaugeCell),
-    Histogram(HistogramCells),
+/// A series' cells as read and written (a view over the series' cell block, see `Series::cells`).
+pub(crate) enum Cells<'a> {
+    Counter(&'a CounterCell),
+    Gauge(&'a GaugeCell),
+    Histogram(HistogramCells<'a>),
 }
 
-impl Cells {
-    /// A histogram's cells (`buckets` of them, `+Inf` included) take a block of `words` (see
-    /// `Shared::cell_words`).
-    fn new(kind: Kind, buckets: usize, words: &mut Words) -> Cells {
-        match kind {
-            Kind::Counter => Cells::Counter(CounterCell::new()),
-            Kind::Gauge => Cells::Gauge(GaugeCell::new()),
-            Kind::Histogram => Cells::Histogram(HistogramCells::in_block(buckets, words.take())),
-        }
-    }
-
+impl Cells<'_> {
     /// Activity so far: a histogram's count (or sum when weighing by value), a counter's value.
     pub(crate) fn activity(&self, by_value: bool) -> f64 {
         match self {
@@ -170,7 +161,7 @@ impl SeriesPolicy {
     }
 }
 
-// SAFETY: `ids` points into the family's arena, which lives for good; the ids are atomics.
+// SAFETY: `ids` and `cells` point into the family's arena, which lives for good; they are atomics.
 unsafe impl Send for Series {}
 unsafe impl Sync for Series {}
 
@@ -186,13 +177,19 @@ pub(crate) struct Series {
     /// label set. A pointer, the length being the family's (`Shared::label_count`): 8 B less per
     /// series than a slice.
     ids: NonNull<AtomicU32>,
+    /// The series' cell block (`Shared::cell_words` words in the family's arena): a counter's or
+    /// gauge's value, or a histogram's counts and sum (histogram.rs).
+    cells: NonNull<AtomicU64>,
+    /// A histogram's first writer (histogram.rs).
+    owner: AtomicU32,
+    /// A histogram's further writers' shards (histogram.rs).
+    next: AtomicPtr<Shard>,
     pub(crate) policy: Option<Box<SeriesPolicy>>,
-    pub(crate) cells: Cells,
 }
 
 impl Series {
-    /// A series of label set `key` over a block of `ids` (as long as the key) whose cells, if a
-    /// histogram, take a block of `words`.
+    /// A series of label set `key` over a block of `ids` (as long as the key) whose cells take a
+    /// block of `words` (`Shared::cell_words` long).
     pub(crate) fn new(
         shared: &'static Shared,
         key: &[u32],
@@ -202,9 +199,23 @@ impl Series {
     ) -> Series {
         assert_eq!(ids.len(), shared.label_count, "one id per label that is not dropped");
         let ids = NonNull::from(ids).cast();
-        let series = Series { shared, tag: AtomicU32::new(0), ids, policy, cells: Cells::new(shared.kind, shared.bucket_count(), words) };
+        let cells = NonNull::from(words.take()).cast();
+        let series = Series { shared, tag: AtomicU32::new(0), ids, cells, owner: AtomicU32::new(NO_OWNER), next: AtomicPtr::new(std::ptr::null_mut()), policy };
         series.ids().iter().zip(key).for_each(|(cell, &id)| cell.store(id, Relaxed));
         series
+    }
+
+    /// The series' cells. Its fields hold them instead of a `Cells` value: no enum tag and no
+    /// padding, 8 B less per series (48 B in all; series_memory_tests.rs).
+    #[inline]
+    pub(crate) fn cells(&self) -> Cells<'_> {
+        // SAFETY: `new` took a block of `cell_words` words from the family's arena, which lives for good.
+        let block = unsafe { std::slice::from_raw_parts(self.cells.as_ptr(), self.shared.cell_words()) };
+        match self.shared.kind {
+            Kind::Counter => Cells::Counter(CounterCell::at(&block[0])),
+            Kind::Gauge => Cells::Gauge(GaugeCell::at(&block[0])),
+            Kind::Histogram => Cells::Histogram(HistogramCells::new(&self.owner, self.shared.bucket_count(), block, &self.next)),
+        }
     }
 
     fn ids(&self) -> &'static [AtomicU32] {

@@ -14,7 +14,7 @@ pub(crate) struct SeriesValues {
 }
 
 fn series_values(series: &Series, label_values: Vec<String>) -> SeriesValues {
-    match &series.cells {
+    match series.cells() {
         Cells::Counter(c) => SeriesValues { label_values, value: c.get(), buckets: vec![], count: 0.0 },
         Cells::Gauge(g) => SeriesValues { label_values, value: g.get(), buckets: vec![], count: 0.0 },
         Cells::Histogram(h) => {
