@@ -58,7 +58,8 @@ export function scaleTargets(results) {
     const m = mem.find((r) => r.library === 'metricore' && r.series === largest);
     const p = mem.find((r) => r.library === 'prom-client' && r.series === largest);
     const n = mem.find((r) => r.library === 'metricore (native core only)' && r.series === largest);
-    const native = n ? `, native core alone ${fmt(n.rssBytesPerSeries.median, 0)} B` : '';
+    const loop = mem.find((r) => r.library.startsWith('none') && r.series === largest);
+    const native = (n ? `, native core alone ${fmt(n.rssBytesPerSeries.median, 0)} B` : '') + (loop ? `, the measuring loop alone ${fmt(loop.rssBytesPerSeries.median, 0)} B` : '');
     add(
       `memory per ${m.labels ?? 2}-label 20-bucket series (${largest.toLocaleString('en')} series)`,
       '≤ 400 B resident (moonshot 256 B)',
