@@ -3,9 +3,16 @@
 use crate::histogram::add_f64;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+#[repr(transparent)]
 pub(crate) struct CounterCell(AtomicU64);
 
 impl CounterCell {
+    /// The counter kept in `word` (a series' cell block, series.rs).
+    pub(crate) fn at(word: &AtomicU64) -> &CounterCell {
+        // SAFETY: `CounterCell` is a transparent wrapper of `AtomicU64`.
+        unsafe { &*(word as *const AtomicU64).cast::<CounterCell>() }
+    }
+
     pub(crate) fn new() -> Self {
         CounterCell(AtomicU64::new(0f64.to_bits()))
     }

@@ -1,27 +1,30 @@
 //! A metric family: its definition, its label policy, its series lifecycle and the counts of what
-//! it folded and evicted. Binding maps label values through the policy, escapes them once and asks
-//! the lifecycle (lifecycle.rs) for the series; the lifecycle alone creates and reclaims series.
+//! it folded and evicted. Binding maps label values through the policy, interns them
+//! (label_values.rs) and asks the lifecycle (lifecycle.rs) for the series; the lifecycle alone
+//! creates and reclaims series.
 
 use crate::definition::{Definition, Kind, Limits, Weight};
 use crate::errors::CoreError;
 use crate::format::f64_to_string;
 use crate::handle;
-use crate::labels::{escape_pairs, unescape_labels};
+use crate::label_values::{LabelKey, LabelValues};
+use crate::labels::unescape_labels;
 use crate::lifecycle::{Lifecycle, Ranked, Revival};
 use crate::policy::{FamilyPolicy, FoldReason, OTHER, OVERFLOW};
 use crate::series::{Series, Shared};
 use crate::series_table::SeriesTable;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 struct State {
     life: Lifecycle,
     policy: Option<FamilyPolicy>,
     last_rerank_ms: u64,
-    /// Series whose top-N value lost its place: escaped labels -> (demoted at, how long it stays
-    /// exposed). Bounded by the live series; the upkeep retires them through the lifecycle.
-    demoted: HashMap<Arc<str>, (u64, u64)>,
+    /// Series whose top-N value lost its place: labels -> (demoted at, how long it stays
+    /// exposed). Bounded by the live series; the upkeep retires them through the lifecycle. Each
+    /// entry holds a reference to its label values.
+    demoted: HashMap<LabelKey, (u64, u64)>,
 }
 
 /// Which way a top-N value moved at a re-rank (the `change` label of `metricore_topn_changes_total`).
@@ -54,8 +57,11 @@ pub(crate) struct Family {
     tracked: bool,
     /// Per label: aggregated away by the policy.
     dropped: Vec<bool>,
-    /// The escaped labels of the overflow series: every label that is not dropped is `__overflow__`.
-    overflow_labels: Arc<str>,
+    /// The labels of the overflow series: every label that is not dropped is `__overflow__`
+    /// (interned for good).
+    overflow_labels: LabelKey,
+    /// The interned label values (label_values.rs), read by rendering without the family lock.
+    label_values: Arc<RwLock<LabelValues>>,
     state: Mutex<State>,
     /// Folds per label and reason (`FoldReason` order); the last row counts overflow folds.
     folded: Vec<[AtomicU64; 4]>,
@@ -80,19 +86,25 @@ impl Family {
             None => def.kind == Kind::Counter,
         };
         let dropped: Vec<bool> = (0..def.label_names.len()).map(|i| limits.rules.get(i).is_some_and(|r| r.drop)).collect();
-        let overflow_values = vec![OVERFLOW.to_string(); def.label_names.len()];
-        let overflow_labels = Arc::from(escape_pairs(&def.label_names, &overflow_values, |i| !dropped[i]));
+        let kept_names = def.label_names.iter().enumerate().filter(|&(i, _)| !dropped[i]).map(|(_, n)| n.clone()).collect();
+        let label_values = Arc::new(RwLock::new(LabelValues::new(kept_names)));
+        let overflow_labels = {
+            let mut values = label_values.write().unwrap_or_else(|e| e.into_inner());
+            let key = values.intern(dropped.iter().filter(|&&d| !d).map(|_| OVERFLOW));
+            values.retain(&key);
+            key
+        };
         let folded = (0..=def.label_names.len()).map(|_| Default::default()).collect();
         let topn_changes = (0..def.label_names.len()).map(|_| Default::default()).collect();
         let tracked = has_rules || limits.ttl_ms.is_some();
         Family {
             id,
-            shared: Shared::new(id, def.kind, def.bounds.clone(), weigh_by_value),
+            shared: Shared::new(id, def.kind, def.bounds.clone(), weigh_by_value, dropped.iter().filter(|&&d| !d).count()),
             tracked,
             dropped,
             overflow_labels,
             state: Mutex::new(State {
-                life: Lifecycle::new(tracked, limits.max_series as usize),
+                life: Lifecycle::new(tracked, limits.max_series as usize, label_values.clone()),
                 policy,
                 last_rerank_ms: now_ms(),
                 demoted: HashMap::new(),
@@ -103,6 +115,7 @@ impl Family {
             folded,
             evicted: AtomicU64::new(0),
             topn_changes,
+            label_values,
         }
     }
 
@@ -110,14 +123,26 @@ impl Family {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Escaped `name="value"` pairs of the labels that are not dropped.
-    fn escaped_labels(&self, values: &[String]) -> Arc<str> {
-        Arc::from(escape_pairs(&self.def.label_names, values, |i| !self.dropped[i]))
+    /// The values of the labels that are not dropped.
+    fn kept<'a>(&'a self, values: &'a [String]) -> impl Iterator<Item = &'a str> + 'a {
+        values.iter().zip(&self.dropped).filter(|(_, &d)| !d).map(|(v, _)| v.as_str())
     }
 
-    /// Label values of a series read back from its escaped labels, in label order ("" for dropped).
-    fn values_of(&self, labels: &str) -> Vec<String> {
-        let mut present = unescape_labels(labels).into_iter();
+    /// The key of these label values (those that are not dropped), interning new ones. A key
+    /// that no series ends up holding is freed again by `bind_labels`.
+    fn key_of(&self, state: &State, values: &[String]) -> LabelKey {
+        state.life.values_mut().intern(self.kept(values))
+    }
+
+    /// The interned label values, for readers without the family lock (rendering, snapshots).
+    pub(crate) fn label_values(&self) -> RwLockReadGuard<'_, LabelValues> {
+        self.label_values.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Label values of a series read back from its labels, in label order ("" for dropped).
+    fn values_of(&self, state: &State, labels: &[u32]) -> Vec<String> {
+        let pairs = state.life.values().pairs(labels);
+        let mut present = unescape_labels(&pairs).into_iter();
         self.dropped.iter().map(|&d| if d { String::new() } else { present.next().unwrap_or_default() }).collect()
     }
 
@@ -148,11 +173,12 @@ impl Family {
             return Ok(handle::FOLDED);
         }
         let shared = mapped != values;
-        let labels = self.escaped_labels(&mapped);
+        let labels = self.key_of(&state, &mapped);
         let ranked = self.ranked_of(&state, &mapped);
         let handle = self.bind_labels(&mut state, table, labels, ranked)?;
         // Only a family at its cap can have bound the overflow series.
-        let overflowed = state.life.len() >= self.limits.max_series as usize && state.life.live(&self.overflow_labels) == Some(handle);
+        let overflowed =
+            state.life.len() >= self.limits.max_series as usize && state.life.live(table, &self.overflow_labels) == Some(handle);
         Ok(if shared || overflowed { handle | handle::FOLDED } else { handle })
     }
 
@@ -183,22 +209,22 @@ impl Family {
         )
     }
 
-    /// Finds or brings to life the series for already escaped labels; folds into the overflow
-    /// series once the family holds `max_series` series.
-    fn bind_labels(&'static self, state: &mut State, table: &SeriesTable, labels: Arc<str>, ranked: Option<Ranked>) -> Result<u32, CoreError> {
-        if let Some(handle) = state.life.live(&labels) {
+    /// Finds or brings to life the series for already interned labels; folds into the overflow
+    /// series once the family holds `max_series` series. Values of `labels` that no series holds
+    /// afterwards (folded, or the table was full) are freed.
+    fn bind_labels(&'static self, state: &mut State, table: &SeriesTable, labels: LabelKey, ranked: Option<Ranked>) -> Result<u32, CoreError> {
+        if let Some(handle) = state.life.live(table, &labels) {
             return Ok(handle);
         }
-        let (labels, ranked) = if state.life.len() >= self.limits.max_series as usize {
+        let full = state.life.len() >= self.limits.max_series as usize;
+        let bound = if full {
             self.count_fold(self.def.label_names.len(), FoldReason::Overflow);
-            (self.overflow_labels.clone(), None)
+            state.life.bind(&self.shared, table, &self.overflow_labels, None, now_ms())
         } else {
-            (labels, ranked)
+            state.life.bind(&self.shared, table, &labels, ranked, now_ms())
         };
-        state
-            .life
-            .bind(&self.shared, table, labels, ranked, now_ms())
-            .ok_or_else(|| CoreError::TooManySeries { metric: self.def.name.clone(), max: crate::series_table::MAX_SERIES })
+        state.life.values_mut().free_unused(&labels);
+        bound.ok_or_else(|| CoreError::TooManySeries { metric: self.def.name.clone(), max: crate::series_table::MAX_SERIES })
     }
 
     /// Records one sample for a label set that top-N folds right now: counts its activity for
@@ -211,7 +237,7 @@ impl Family {
             policy.offer(values, weight, now_ms());
         }
         let (mapped, _) = self.map_values(&mut state, values, true);
-        let labels = self.escaped_labels(&mapped);
+        let labels = self.key_of(&state, &mapped);
         let ranked = self.ranked_of(&state, &mapped);
         self.bind_labels(&mut state, table, labels, ranked)
     }
@@ -227,13 +253,14 @@ impl Family {
             Revival::Labels(labels) => labels,
             Revival::Forgotten => self.overflow_labels.clone(),
         };
-        if labels == self.overflow_labels || state.life.live(&labels).is_some() {
+        if labels == self.overflow_labels || state.life.live(table, &labels).is_some() {
             return self.bind_labels(&mut state, table, labels, None);
         }
-        let Some(policy) = state.policy.as_mut().filter(|p| p.has_top_n()) else {
+        if !state.policy.as_ref().is_some_and(|p| p.has_top_n()) {
             return self.bind_labels(&mut state, table, labels, None);
-        };
-        let values = self.values_of(&labels);
+        }
+        let values = self.values_of(&state, &labels);
+        let Some(policy) = state.policy.as_mut() else { unreachable!("checked above") };
         let mapped = policy.map_quietly(&values);
         if mapped == values {
             return self.bind_labels(&mut state, table, labels, None);
@@ -242,7 +269,7 @@ impl Family {
             let weight = if self.shared.weigh_by_value { value.abs() } else { 1.0 };
             policy.offer(&values, weight, now_ms());
         }
-        let folded = self.escaped_labels(&mapped);
+        let folded = self.key_of(&state, &mapped);
         let ranked = self.ranked_of(&state, &mapped);
         self.bind_labels(&mut state, table, folded, ranked)
     }
@@ -281,9 +308,9 @@ impl Family {
             let since = std::mem::replace(&mut state.last_rerank_ms, now);
             self.rerank(&mut state, table, since, now)?;
         }
-        self.retire_demoted(&mut state, now);
+        self.retire_demoted(&mut state, table, now);
         if let Some(ttl) = self.limits.ttl_ms {
-            let evicted = state.life.evict_idle(now, ttl).len();
+            let evicted = state.life.evict_idle(table, now, ttl).len();
             self.evicted.fetch_add(evicted as u64, Relaxed);
         }
         Ok(())
@@ -303,24 +330,27 @@ impl Family {
         let Some(demotions) = reranked.demotions else { return Ok(()) };
         for (s, demoted) in demotions {
             let p = s.policy.as_ref().expect("ranked series are tracked");
-            let own = s.labels();
+            let own = s.key();
             if demoted.is_empty() {
                 p.redirect.store(0, Relaxed);
-                state.demoted.remove(&own);
+                if let Some((key, _)) = state.demoted.remove_entry(&own) {
+                    state.life.values_mut().release(&key);
+                }
                 continue;
             }
             if !state.demoted.contains_key(&own) {
                 let policy = state.policy.as_ref().expect("policy");
                 let ttl = demoted.iter().map(|&i| policy.demoted_ttl_ms(i)).min().unwrap_or(0);
+                state.life.values_mut().retain(&own);
                 state.demoted.insert(own.clone(), (now, ttl));
             }
-            let mut values = self.values_of(&own);
+            let mut values = self.values_of(state, &own);
             for i in demoted {
                 values[i] = OTHER.to_string();
             }
-            let labels = self.escaped_labels(&values);
+            let labels = self.key_of(state, &values);
             let target = self.bind_labels(state, table, labels, None)?;
-            let own_slot = state.life.live(&own).map_or(u32::MAX, handle::slot);
+            let own_slot = state.life.live(table, &own).map_or(u32::MAX, handle::slot);
             if handle::slot(target) != own_slot {
                 p.redirect.store(target, Relaxed);
             }
@@ -330,34 +360,35 @@ impl Family {
 
     /// Retires, through the lifecycle, the series whose top-N value has been demoted for its
     /// demoted TTL: they leave the exposition and their memory is reused.
-    fn retire_demoted(&self, state: &mut State, now: u64) {
+    fn retire_demoted(&self, state: &mut State, table: &SeriesTable, now: u64) {
         if state.demoted.is_empty() {
             return;
         }
-        let due: Vec<Arc<str>> =
+        let due: Vec<LabelKey> =
             state.demoted.iter().filter(|(_, &(since, ttl))| now.saturating_sub(since) >= ttl).map(|(l, _)| l.clone()).collect();
         for labels in due {
             state.demoted.remove(&labels);
-            state.life.remove(&labels);
+            state.life.remove(table, &labels);
+            state.life.values_mut().release(&labels);
         }
     }
 
     /// Retires the series of these label values (mapped through the policy) from the exposition.
     /// Returns whether it was live. Recording into it again brings it back, from zero.
-    pub(crate) fn remove(&'static self, values: &[String]) -> Result<bool, CoreError> {
+    pub(crate) fn remove(&'static self, table: &SeriesTable, values: &[String]) -> Result<bool, CoreError> {
         self.check_label_count(values)?;
         let mut state = self.lock();
         let mapped = match state.policy.as_ref() {
             Some(p) => p.map_quietly(values),
             None => values.to_vec(),
         };
-        let labels = self.escaped_labels(&mapped);
-        Ok(state.life.remove(&labels).is_some())
+        let Some(labels) = state.life.values_mut().find(self.kept(&mapped)) else { return Ok(false) };
+        Ok(state.life.remove(table, &labels).is_some())
     }
 
     /// Retires every series of the family (prom-client's `reset()`).
-    pub(crate) fn clear(&'static self) {
-        self.lock().life.clear();
+    pub(crate) fn clear(&'static self, table: &SeriesTable) {
+        self.lock().life.clear(table);
     }
 
     /// The family's live series in exposition order (a copy, so rendering holds no lock).
@@ -430,7 +461,29 @@ mod tests {
         let y = family.bind(&table, &v("y", "z")).unwrap();
         assert_ne!(x, y);
         assert_eq!(family.bind(&table, &v("x", "q\"\n")).unwrap(), x);
-        assert_eq!(&*table.get(x).unwrap().labels(), "a=\"x\",b=\"q\\\"\\n\"");
+        assert_eq!(family.label_values().pairs(&table.get(x).unwrap().key()), "a=\"x\",b=\"q\\\"\\n\"");
         assert!(matches!(family.bind(&table, &["x".to_string()]), Err(CoreError::WrongLabelCount { .. })));
+    }
+
+    #[test]
+    fn a_series_retired_during_a_scrape_is_left_out() {
+        use crate::format::Format;
+        use crate::render::Cursor;
+        let reg = "family-retired-mid-scrape";
+        let family = crate::registry::define(reg, def(Kind::Counter, &["a"])).unwrap();
+        let table = crate::registry::table();
+        let v = |a: &str| vec![a.to_string()];
+        for a in ["one", "two", "three"] {
+            family.bind(table, &v(a)).unwrap();
+        }
+        let mut cursor = Cursor::new(crate::registry::registry(reg), Format::Text, &[]);
+        let mut out = Vec::new();
+        // The header and the first series: the family's list is taken.
+        cursor.fill(&mut out, 1);
+        assert!(family.remove(table, &v("two")).unwrap());
+        cursor.fill(&mut out, usize::MAX);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("m{a=\"one\"} 0\n") && text.contains("m{a=\"three\"} 0\n"), "{text}");
+        assert!(!text.contains("two"), "{text}");
     }
 }

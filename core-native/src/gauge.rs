@@ -3,9 +3,16 @@
 use crate::histogram::add_f64;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
+#[repr(transparent)]
 pub(crate) struct GaugeCell(AtomicU64);
 
 impl GaugeCell {
+    /// The gauge kept in `word` (a series' cell block, series.rs).
+    pub(crate) fn at(word: &AtomicU64) -> &GaugeCell {
+        // SAFETY: `GaugeCell` is a transparent wrapper of `AtomicU64`.
+        unsafe { &*(word as *const AtomicU64).cast::<GaugeCell>() }
+    }
+
     pub(crate) fn new() -> Self {
         GaugeCell(AtomicU64::new(0f64.to_bits()))
     }

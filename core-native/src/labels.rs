@@ -1,5 +1,5 @@
-//! Label values as the exposition writes them: escaping into the `name="value",...` prefix a
-//! series keeps for every scrape, and reading values back out of it (the rare paths: snapshots,
+//! Label values as the exposition writes them: escaping (once, when a value is interned, see
+//! label_values.rs), and reading values back out of `name="value",...` text (the rare paths: snapshots,
 //! re-ranking). Both directions live here so they cannot drift apart.
 
 /// Escapes a label value: backslash, double quote and newline (both formats agree).
@@ -14,7 +14,9 @@ pub(crate) fn escape_label_value(value: &str, out: &mut String) {
     }
 }
 
-/// Escaped `name="value"` pairs of the labels `keep` accepts (by index), comma-separated.
+/// Escaped `name="value"` pairs of the labels `keep` accepts (by index), comma-separated
+/// (the text label_values.rs writes from interned values; kept as the tests' reference).
+#[cfg(test)]
 pub(crate) fn escape_pairs(names: &[String], values: &[String], keep: impl Fn(usize) -> bool) -> String {
     let mut out = String::new();
     for (i, (name, value)) in names.iter().zip(values).enumerate() {

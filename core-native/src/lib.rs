@@ -4,6 +4,7 @@
 //! arguments (a `#[napi]` class method pays an unwrap and a global borrow lock per call), and
 //! every export catches panics so a bug here surfaces as a JS `Error`, never an abort.
 
+mod arena;
 mod buckets;
 mod buffer_pool;
 mod clock;
@@ -15,6 +16,7 @@ mod format;
 mod gauge;
 mod handle;
 mod histogram;
+mod label_values;
 mod labels;
 mod lifecycle;
 mod policy;
@@ -27,6 +29,8 @@ mod sample_buffer;
 mod self_metrics;
 mod series;
 mod series_table;
+#[cfg(test)]
+mod series_memory_tests;
 mod snapshot;
 mod topn;
 

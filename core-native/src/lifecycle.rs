@@ -13,12 +13,16 @@
 //! - A slot whose generation would wrap is not reused (1 slot in 256 reassignments stays
 //!   allocated): a handle held that long would otherwise match the slot again.
 
+use crate::arena::{Arena, Blocks, Words};
 use crate::handle;
+use crate::label_values::{LabelKey, LabelValues};
 use crate::series::{Series, SeriesPolicy, Shared};
 use crate::series_table::SeriesTable;
+use hashbrown::HashTable;
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::sync::atomic::Ordering::Relaxed;
-use std::sync::Arc;
+use std::hash::{BuildHasher, Hasher, RandomState};
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// How many stale handles of reassigned slots are remembered at least (see `Lifecycle::new`).
 const GRAVEYARD_MIN: usize = 1024;
@@ -27,40 +31,62 @@ const GRAVEYARD_MIN: usize = 1024;
 pub(crate) type Ranked = Vec<(usize, Box<str>)>;
 
 pub(crate) struct Lifecycle {
-    /// Live series by escaped labels.
-    by_labels: HashMap<Arc<str>, u32>,
+    /// Live series' handles, found by their label values' ids (hashed; compared against the
+    /// series' own ids, so an entry is one u32).
+    by_labels: HashTable<u32>,
     /// Live series in the order they (re)entered: the exposition order.
     ordered: Vec<&'static Series>,
-    /// Retired series whose slot still holds their labels: labels -> handle.
-    retired: HashMap<Arc<str>, u32>,
+    /// Retired series whose slot still holds their labels, found like `by_labels`.
+    retired: HashTable<u32>,
     /// Retired slots, oldest retirement first (the key orders them); reused oldest first.
     free: BTreeMap<u64, u32>,
     /// Slot -> its key in `free`.
     free_key: HashMap<u32, u64>,
     next_key: u64,
     /// Stale handle of a reassigned slot -> the labels it was bound to (bounded, oldest forgotten).
-    graveyard: HashMap<u32, (Arc<str>, u64)>,
+    graveyard: HashMap<u32, (LabelKey, u64)>,
     graveyard_order: VecDeque<(u32, u64)>,
     graveyard_cap: usize,
     /// Whether series carry `SeriesPolicy` state (a label policy or a TTL).
     tracked: bool,
+    /// The family's interned label values; a series slot and a graveyard entry each hold a
+    /// reference to the values of their labels. Shared with readers that hold no family lock.
+    values: Arc<RwLock<LabelValues>>,
+    hasher: RandomState,
+    /// The family's series, their label value ids and their histogram cells (arena.rs): never
+    /// freed, reused in place.
+    series_arena: Arena<Series>,
+    id_blocks: Option<Blocks<AtomicU32>>,
+    cell_words: Option<Words>,
 }
 
 /// What a stale handle should be bound to again.
 pub(crate) enum Revival {
     /// The labels the handle was bound to.
-    Labels(Arc<str>),
+    Labels(LabelKey),
     /// Forgotten: the family's overflow series takes the sample.
     Forgotten,
 }
 
+fn hash_ids(hasher: &RandomState, ids: impl Iterator<Item = u32>) -> u64 {
+    let mut h = hasher.build_hasher();
+    ids.for_each(|id| h.write_u32(id));
+    h.finish()
+}
+
+/// The series of a handle the lifecycle holds (live or retired: always in the table).
+fn series_of(table: &SeriesTable, handle: u32) -> &'static Series {
+    table.get(handle::slot(handle)).expect("the lifecycle's slots stay in the table")
+}
+
 impl Lifecycle {
-    /// A lifecycle remembering at least `max(max_series, 1024)` stale handles.
-    pub(crate) fn new(tracked: bool, max_series: usize) -> Lifecycle {
+    /// A lifecycle remembering at least `max(max_series, 1024)` stale handles, of series whose
+    /// labels are interned in `values`.
+    pub(crate) fn new(tracked: bool, max_series: usize, values: Arc<RwLock<LabelValues>>) -> Lifecycle {
         Lifecycle {
-            by_labels: HashMap::new(),
+            by_labels: HashTable::new(),
             ordered: Vec::new(),
-            retired: HashMap::new(),
+            retired: HashTable::new(),
             free: BTreeMap::new(),
             free_key: HashMap::new(),
             next_key: 0,
@@ -68,12 +94,31 @@ impl Lifecycle {
             graveyard_order: VecDeque::new(),
             graveyard_cap: max_series.max(GRAVEYARD_MIN),
             tracked,
+            values,
+            hasher: RandomState::new(),
+            series_arena: Arena::new(),
+            id_blocks: None,
+            cell_words: None,
         }
     }
 
-    /// The handle of the live series with these escaped labels.
-    pub(crate) fn live(&self, labels: &str) -> Option<u32> {
-        self.by_labels.get(labels).copied()
+    /// The interned label values, to read (never while holding `values_mut`).
+    pub(crate) fn values(&self) -> RwLockReadGuard<'_, LabelValues> {
+        self.values.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The interned label values, to intern or look up.
+    pub(crate) fn values_mut(&self) -> RwLockWriteGuard<'_, LabelValues> {
+        self.values.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn hash(&self, key: &[u32]) -> u64 {
+        hash_ids(&self.hasher, key.iter().copied())
+    }
+
+    /// The handle of the live series with these labels.
+    pub(crate) fn live(&self, table: &SeriesTable, key: &[u32]) -> Option<u32> {
+        self.by_labels.find(self.hash(key), |&h| series_of(table, h).has_key(key)).copied()
     }
 
     /// Live series count.
@@ -91,67 +136,82 @@ impl Lifecycle {
         self.free.len()
     }
 
-    /// Brings the series of `labels` to life and returns its handle: the live one, the retired one
+    /// Brings the series of `key` to life and returns its handle: the live one, the retired one
     /// revived in place, or a new one in the oldest retired slot or a new slot. `ranked` replaces
     /// the series' top-N values (None: keep them when revived in place, none for a new series).
     pub(crate) fn bind(
         &mut self,
         shared: &'static Shared,
         table: &SeriesTable,
-        labels: Arc<str>,
+        key: &[u32],
         ranked: Option<Ranked>,
         now_ms: u64,
     ) -> Option<u32> {
-        if let Some(handle) = self.live(&labels) {
+        if let Some(handle) = self.live(table, key) {
             return Some(handle);
         }
-        if let Some(handle) = self.retired.remove(&labels) {
-            let series = table.get(handle::slot(handle)).expect("retired slots stay in the table");
+        let hash = self.hash(key);
+        if let Ok(entry) = self.retired.find_entry(hash, |&h| series_of(table, h).has_key(key)) {
+            let (handle, _) = entry.remove();
+            let series = series_of(table, handle);
             self.unqueue(handle::slot(handle));
             if let Some(p) = series.policy.as_ref() {
                 let keep = || std::mem::take(&mut *p.ranked.lock().unwrap_or_else(|e| e.into_inner()));
                 p.restart(now_ms, ranked.unwrap_or_else(keep));
             }
-            return Some(self.enter(series, labels, handle));
+            return Some(self.enter(table, series, handle));
         }
         let ranked = ranked.unwrap_or_default();
+        // The series about to take `key` holds a reference to its values from here on (taken
+        // first: burying a slot's old labels below may release values `key` shares).
+        self.values_mut().retain(key);
         while let Some((_, slot)) = self.free.pop_first() {
             self.free_key.remove(&slot);
             let series = table.get(slot).expect("retired slots stay in the table");
-            let old_labels = series.labels();
-            let old = self.retired.remove(&old_labels).expect("a queued slot holds retired labels");
-            self.bury(old, old_labels);
+            let old_key = series.key();
+            let old_hash = self.hash(&old_key);
+            let Ok(entry) = self.retired.find_entry(old_hash, |&h| handle::slot(h) == slot) else {
+                unreachable!("a queued slot holds retired labels")
+            };
+            let (old, _) = entry.remove();
+            // The slot's reference to its old labels passes to the graveyard.
+            self.bury(old, old_key);
             let generation = series.generation();
             if generation == handle::GEN_MASK {
                 continue; // quarantined for good: see the module comment
             }
-            series.cells.reset(); // again: a sample racing the retirement may have landed
-            series.set_labels(labels.clone());
+            series.cells().reset(); // again: a sample racing the retirement may have landed
+            series.set_key(key);
             if let Some(p) = series.policy.as_ref() {
                 p.restart(now_ms, ranked);
             }
             let handle = handle::make(slot, generation + 1);
             series.set_tag(generation + 1, false);
-            return Some(self.enter(series, labels, handle));
+            return Some(self.enter(table, series, handle));
         }
         let policy = self.tracked.then(|| {
             let p = SeriesPolicy::new(now_ms);
             p.restart(now_ms, ranked);
             Box::new(p)
         });
-        let series: &'static Series = Box::leak(Box::new(Series::new(shared, labels.clone(), policy)));
-        let Some(slot) = table.insert(series) else {
-            // SAFETY-free cleanup: the table never saw the series, so nothing else refers to it.
-            drop(unsafe { Box::from_raw(series as *const Series as *mut Series) });
+        let ids = self.id_blocks.get_or_insert_with(|| Blocks::new(key.len()));
+        let words = self.cell_words.get_or_insert_with(|| Words::new(shared.cell_words()));
+        let arena = &mut self.series_arena;
+        let mut made = None;
+        let Some(slot) = table.insert(|| *made.insert(arena.alloc(Series::new(shared, key, ids.take(), policy, words)))) else {
+            self.values_mut().release(key);
             return None;
         };
-        Some(self.enter(series, labels, handle::make(slot, 0)))
+        let series = made.expect("the table stored the series it made");
+        Some(self.enter(table, series, handle::make(slot, 0)))
     }
 
-    fn enter(&mut self, series: &'static Series, labels: Arc<str>, handle: u32) -> u32 {
+    fn enter(&mut self, table: &SeriesTable, series: &'static Series, handle: u32) -> u32 {
         series.set_tag(handle::generation(handle), false);
         self.ordered.push(series);
-        self.by_labels.insert(labels, handle);
+        let hash = hash_ids(&self.hasher, series.key().iter().copied());
+        let hasher = &self.hasher;
+        self.by_labels.insert_unique(hash, handle, |&h| hash_ids(hasher, series_of(table, h).key().iter().copied()));
         handle
     }
 
@@ -161,50 +221,60 @@ impl Lifecycle {
         }
     }
 
-    /// Remembers that `stale` was bound to `labels` (its slot goes to another label set).
-    fn bury(&mut self, stale: u32, labels: Arc<str>) {
-        let key = self.next_key;
+    /// Remembers that `stale` was bound to `labels` (its slot goes to another label set), with
+    /// the reference to their values the slot held; forgetting a handle releases it.
+    fn bury(&mut self, stale: u32, labels: LabelKey) {
+        let order = self.next_key;
         self.next_key += 1;
-        self.graveyard.insert(stale, (labels, key));
-        self.graveyard_order.push_back((stale, key));
+        let mut forgotten = Vec::new();
+        if let Some((replaced, _)) = self.graveyard.insert(stale, (labels, order)) {
+            forgotten.push(replaced);
+        }
+        self.graveyard_order.push_back((stale, order));
         while self.graveyard_order.len() > self.graveyard_cap {
-            let Some((oldest, key)) = self.graveyard_order.pop_front() else { break };
-            if self.graveyard.get(&oldest).is_some_and(|(_, k)| *k == key) {
-                self.graveyard.remove(&oldest);
+            let Some((oldest, order)) = self.graveyard_order.pop_front() else { break };
+            if self.graveyard.get(&oldest).is_some_and(|(_, o)| *o == order) {
+                forgotten.extend(self.graveyard.remove(&oldest).map(|(key, _)| key));
             }
+        }
+        if !forgotten.is_empty() {
+            let mut values = self.values_mut();
+            forgotten.iter().for_each(|key| values.release(key));
         }
     }
 
     /// Takes a live series out of the exposition (it must already be out of `ordered`): cells
     /// zeroed, slot queued for reuse, labels kept with it. Returns its handle, None if not live.
-    fn retire(&mut self, series: &'static Series) -> Option<u32> {
-        let labels = series.labels();
-        let handle = self.by_labels.remove(&labels)?;
+    fn retire(&mut self, table: &SeriesTable, series: &'static Series) -> Option<u32> {
+        let key = series.key();
+        let hash = self.hash(&key);
+        let (handle, _) = self.by_labels.find_entry(hash, |&h| series_of(table, h).has_key(&key)).ok()?.remove();
         series.set_tag(handle::generation(handle), true);
-        series.cells.reset();
-        let key = self.next_key;
+        series.cells().reset();
+        let order = self.next_key;
         self.next_key += 1;
-        self.free.insert(key, handle::slot(handle));
-        self.free_key.insert(handle::slot(handle), key);
-        self.retired.insert(labels, handle);
+        self.free.insert(order, handle::slot(handle));
+        self.free_key.insert(handle::slot(handle), order);
+        let hasher = &self.hasher;
+        self.retired.insert_unique(hash, handle, |&h| hash_ids(hasher, series_of(table, h).key().iter().copied()));
         Some(handle)
     }
 
-    /// Retires the live series of these escaped labels; returns its handle if it was live.
-    pub(crate) fn remove(&mut self, labels: &str) -> Option<u32> {
-        let position = self.ordered.iter().position(|s| *s.labels() == *labels)?;
+    /// Retires the live series of these labels; returns its handle if it was live.
+    pub(crate) fn remove(&mut self, table: &SeriesTable, key: &[u32]) -> Option<u32> {
+        let position = self.ordered.iter().position(|s| s.has_key(key))?;
         let series = self.ordered.remove(position);
-        self.retire(series)
+        self.retire(table, series)
     }
 
     /// Retires every live series (prom-client's `reset()`); returns their handles.
-    pub(crate) fn clear(&mut self) -> Vec<u32> {
+    pub(crate) fn clear(&mut self, table: &SeriesTable) -> Vec<u32> {
         let all = std::mem::take(&mut self.ordered);
-        all.into_iter().filter_map(|s| self.retire(s)).collect()
+        all.into_iter().filter_map(|s| self.retire(table, s)).collect()
     }
 
     /// Retires the series no sample touched for `ttl` ms; returns their handles.
-    pub(crate) fn evict_idle(&mut self, now: u64, ttl: u64) -> Vec<u32> {
+    pub(crate) fn evict_idle(&mut self, table: &SeriesTable, now: u64, ttl: u64) -> Vec<u32> {
         let mut idle = Vec::new();
         self.ordered.retain(|s| {
             let p = s.policy.as_ref().expect("TTL families track series");
@@ -218,7 +288,7 @@ impl Lifecycle {
             idle.push(*s);
             false
         });
-        idle.into_iter().filter_map(|s| self.retire(s)).collect()
+        idle.into_iter().filter_map(|s| self.retire(table, s)).collect()
     }
 
     /// What a sample on `stale` (a handle its series no longer accepts) should be bound to.
@@ -227,7 +297,7 @@ impl Lifecycle {
             return Revival::Labels(labels.clone());
         }
         match table.get(handle::slot(stale)) {
-            Some(s) if s.generation() == handle::generation(stale) => Revival::Labels(s.labels()),
+            Some(s) if s.generation() == handle::generation(stale) => Revival::Labels(s.key()),
             _ => Revival::Forgotten,
         }
     }
@@ -239,7 +309,7 @@ impl Lifecycle {
             return cached;
         }
         match self.revival(table, cached) {
-            Revival::Labels(labels) => self.live(&labels).unwrap_or(0),
+            Revival::Labels(labels) => self.live(table, &labels).unwrap_or(0),
             Revival::Forgotten => 0,
         }
     }
@@ -256,11 +326,24 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn shared() -> &'static Shared {
-        Box::leak(Box::new(Shared::new(0, Kind::Counter, Vec::new(), true)))
+        Box::leak(Box::new(Shared::new(0, Kind::Counter, Vec::new(), true, 1)))
+    }
+
+    fn lifecycle(max_series: usize) -> Lifecycle {
+        Lifecycle::new(false, max_series, Arc::new(RwLock::new(LabelValues::new(vec!["l".into()]))))
+    }
+
+    /// The key of one label value, interned (with no reference: binding takes one).
+    fn key(life: &Lifecycle, value: &str) -> LabelKey {
+        life.values_mut().intern([value])
+    }
+
+    fn text(life: &Lifecycle, key: &[u32]) -> String {
+        life.values().pairs(key)
     }
 
     fn value(table: &SeriesTable, h: u32) -> f64 {
-        match &table.get(handle::slot(h)).unwrap().cells {
+        match table.get(handle::slot(h)).unwrap().cells() {
             Cells::Counter(c) => c.get(),
             _ => unreachable!(),
         }
@@ -271,9 +354,9 @@ mod tests {
         let mut h = h;
         if !table.get(handle::slot(h)).unwrap().accepts(h) {
             let Revival::Labels(labels) = life.revival(table, h) else { panic!("forgot {h:#x}") };
-            h = life.bind(shared, table, labels, None, 0).unwrap();
+            h = life.bind(shared, table, &labels, None, 0).unwrap();
         }
-        match &table.get(handle::slot(h)).unwrap().cells {
+        match table.get(handle::slot(h)).unwrap().cells() {
             Cells::Counter(c) => c.inc(v),
             _ => unreachable!(),
         }
@@ -283,9 +366,9 @@ mod tests {
         life.series()
             .into_iter()
             .map(|s| {
-                let labels = s.labels().to_string();
-                let h = life.live(&labels).unwrap();
-                (labels, value(table, h))
+                let key = s.key();
+                let h = life.live(table, &key).unwrap();
+                (text(life, &key), value(table, h))
             })
             .collect()
     }
@@ -310,7 +393,7 @@ mod tests {
         fn matches_a_plain_map_and_stale_handles_stay_with_their_labels(ops in proptest::collection::vec(op(), 1..300)) {
             let table = SeriesTable::new();
             let shared = shared();
-            let mut life = Lifecycle::new(false, 4);
+            let mut life = lifecycle(4);
             let mut reference: BTreeMap<String, f64> = BTreeMap::new();
             // The first handle each label set got: kept like a child a user holds forever.
             let mut cached: HashMap<String, u32> = HashMap::new();
@@ -321,7 +404,12 @@ mod tests {
                         let labels = format!("l=\"{labels}\"");
                         let h = match cached.get(&labels) {
                             Some(&h) if by_cached_handle => h,
-                            _ => life.bind(shared, &table, Arc::from(labels.as_str()), None, 0).unwrap(),
+                            _ => {
+                                let k = key(&life, &labels[3..labels.len() - 1]);
+                                let h = life.bind(shared, &table, &k, None, 0).unwrap();
+                                life.values_mut().free_unused(&k);
+                                h
+                            }
                         };
                         cached.entry(labels.clone()).or_insert(h);
                         record(&mut life, shared, &table, h, 1.0);
@@ -329,10 +417,12 @@ mod tests {
                     }
                     Op::Remove(labels) => {
                         let labels = format!("l=\"{labels}\"");
-                        prop_assert_eq!(life.remove(&labels).is_some(), reference.remove(&labels).is_some());
+                        let found = life.values_mut().find([&labels[3..labels.len() - 1]]);
+                        let removed = found.is_some_and(|k| life.remove(&table, &k).is_some());
+                        prop_assert_eq!(removed, reference.remove(&labels).is_some());
                     }
                     Op::Clear => {
-                        life.clear();
+                        life.clear(&table);
                         reference.clear();
                     }
                 }
@@ -341,6 +431,9 @@ mod tests {
                 // Memory comes back: live plus retired never exceeds the most ever live at once
                 // (plus slots quarantined at a generation wrap, which 300 operations cannot reach).
                 prop_assert!(life.len() + life.retired_count() <= peak);
+                // Values come back too: only those of live and retired series and of the
+                // remembered stale handles stay interned.
+                prop_assert!(life.values().len() <= life.len() + life.retired_count() + life.graveyard.len());
             }
         }
     }
@@ -349,12 +442,14 @@ mod tests {
     fn remove_and_rerecord_reuses_one_slot_and_keeps_the_handle() {
         let table = SeriesTable::new();
         let shared = shared();
-        let mut life = Lifecycle::new(false, 10);
-        let a = life.bind(shared, &table, Arc::from("pid=\"1\""), None, 0).unwrap();
+        let mut life = lifecycle(10);
+        let k = key(&life, "1");
+        let a = life.bind(shared, &table, &k, None, 0).unwrap();
         for _ in 0..10_000 {
-            life.remove("pid=\"1\"").unwrap();
-            assert_eq!(life.bind(shared, &table, Arc::from("pid=\"1\""), None, 0), Some(a));
+            life.remove(&table, &k).unwrap();
+            assert_eq!(life.bind(shared, &table, &k, None, 0), Some(a));
         }
+        assert_eq!(life.values().len(), 1);
         assert_eq!(life.len() + life.retired_count(), 1);
     }
 
@@ -362,19 +457,22 @@ mod tests {
     fn a_reassigned_slot_never_takes_a_stale_handles_samples() {
         let table = SeriesTable::new();
         let shared = shared();
-        let mut life = Lifecycle::new(false, 10);
+        let mut life = lifecycle(10);
         let mut stale = Vec::new();
         // Distinct label sets through one slot, past a generation wrap.
         for i in 0..(handle::GEN_MASK as usize + 10) {
-            let labels = format!("pid=\"{i}\"");
-            stale.push(life.bind(shared, &table, Arc::from(labels.as_str()), None, 0).unwrap());
-            life.remove(&labels).unwrap();
+            let k = key(&life, &i.to_string());
+            stale.push(life.bind(shared, &table, &k, None, 0).unwrap());
+            life.remove(&table, &k).unwrap();
         }
+        // The graveyard remembers at most 1,024 stale handles: their values and the retired
+        // series' are all that stays interned.
+        assert_eq!(life.values().len(), life.graveyard.len() + life.retired_count());
         let first_slot = handle::slot(stale[0]);
         assert!(stale.iter().take(handle::GEN_MASK as usize + 1).all(|&h| handle::slot(h) == first_slot));
         // The generation never wrapped: the slot was quarantined and a new one taken.
         assert_ne!(handle::slot(stale[handle::GEN_MASK as usize + 1]), first_slot);
-        let live = life.bind(shared, &table, Arc::from("pid=\"new\""), None, 0).unwrap();
+        let live = life.bind(shared, &table, &key(&life, "new"), None, 0).unwrap();
         for &h in &stale {
             assert!(!table.get(handle::slot(h)).unwrap().accepts(h) || h == live);
         }

@@ -177,7 +177,7 @@ impl FamilyPolicy {
     pub(crate) fn rerank(&mut self, series: &[&'static Series], by_value: bool, since_ms: u64, now_ms: u64) -> Reranked {
         for s in series {
             let Some(p) = s.policy.as_ref() else { continue };
-            let total = s.cells.activity(by_value) + load_f64(&p.redirected_activity);
+            let total = s.cells().activity(by_value) + load_f64(&p.redirected_activity);
             let delta = total - load_f64(&p.last_activity);
             p.last_activity.store(total.to_bits(), Relaxed);
             if delta <= 0.0 {

@@ -79,7 +79,7 @@ pub(crate) fn apply(thread: u32, samples: &[f64]) {
 
 #[inline]
 fn record(series: &Series, thread: u32, value: f64, set: bool) {
-    match &series.cells {
+    match series.cells() {
         Cells::Histogram(h) => h.observe(&series.shared.bounds, thread, value),
         Cells::Counter(c) => {
             if value < 0.0 {

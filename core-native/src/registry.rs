@@ -108,12 +108,12 @@ pub(crate) fn maintain(registry_name: &str) -> Result<(), CoreError> {
 
 /// Removes one series by label values; returns whether it existed.
 pub(crate) fn remove(family_id: u32, values: &[String]) -> Result<bool, CoreError> {
-    family(family_id)?.remove(values)
+    family(family_id)?.remove(&state().table, values)
 }
 
 /// Removes every series of a family.
 pub(crate) fn clear(family_id: u32) -> Result<(), CoreError> {
-    family(family_id)?.clear();
+    family(family_id)?.clear(&state().table);
     Ok(())
 }
 

@@ -1,26 +1,45 @@
 //! Exposition: Prometheus text 0.0.4 and OpenMetrics 1.0.0, written into one byte buffer.
 //!
-//! Label prefixes were escaped once at binding time; `le` values once per family. Per series we
-//! only copy bytes and format numbers (10k series x 20 buckets: ~3 ms, see benchmarks/).
+//! Label values were escaped once when interned (label_values.rs); `le` values once per family.
+//! Per series we only copy bytes and format numbers (10k series x 20 buckets: ~3 ms, see benchmarks/).
 
 use crate::family::Family;
+use crate::label_values::LabelValues;
 use crate::format::{family_name, write_f64, write_header, write_sample_start, write_u64, Format};
 use crate::registry::Registry;
 use crate::self_metrics;
 use crate::series::{Cells, Series};
 
-fn render_series(out: &mut Vec<u8>, family: &Family, name: &str, series: &Series, format: Format) {
+thread_local! {
+    /// Reused per series: its label value ids and its `name="value",...` text.
+    static LABELS: std::cell::RefCell<(Vec<u32>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
+/// Renders one series; a series retired since the family's list was taken is left out.
+fn render_series(out: &mut Vec<u8>, family: &Family, name: &str, series: &Series, format: Format, values: &LabelValues) {
+    LABELS.with_borrow_mut(|(ids, text)| {
+        if !series.read_key(ids) {
+            return;
+        }
+        text.clear();
+        values.write_pairs(ids.iter().copied(), text);
+        // Label names and escaped values are UTF-8, so this never falls back.
+        let labels = std::str::from_utf8(text).unwrap_or("");
+        render_cells(out, family, name, series, format, labels);
+    })
+}
+
+fn render_cells(out: &mut Vec<u8>, family: &Family, name: &str, series: &Series, format: Format, labels: &str) {
     let name = name.as_bytes();
-    let labels = series.labels();
-    match &series.cells {
+    match series.cells() {
         Cells::Counter(c) => {
             let suffix: &[u8] = if format == Format::OpenMetrics { b"_total" } else { b"" };
-            write_sample_start(out, name, suffix, &labels);
+            write_sample_start(out, name, suffix, labels);
             write_f64(out, c.get());
             out.push(b'\n');
         }
         Cells::Gauge(g) => {
-            write_sample_start(out, name, b"", &labels);
+            write_sample_start(out, name, b"", labels);
             write_f64(out, g.get());
             out.push(b'\n');
         }
@@ -41,10 +60,10 @@ fn render_series(out: &mut Vec<u8>, family: &Family, name: &str, series: &Series
                 write_u64(out, cumulative);
                 out.push(b'\n');
             }
-            write_sample_start(out, name, b"_sum", &labels);
+            write_sample_start(out, name, b"_sum", labels);
             write_f64(out, snap.sum);
             out.push(b'\n');
-            write_sample_start(out, name, b"_count", &labels);
+            write_sample_start(out, name, b"_count", labels);
             write_u64(out, cumulative);
             out.push(b'\n');
         }
@@ -132,8 +151,9 @@ impl Cursor {
                         (current.series(), 0)
                     });
                     let name = sample_name(current, self.format);
+                    let values = current.label_values();
                     while *next < list.len() && out.len() < limit {
-                        render_series(out, current, name, list[*next], self.format);
+                        render_series(out, current, name, list[*next], self.format, &values);
                         *next += 1;
                     }
                     if *next == list.len() {

@@ -30,8 +30,9 @@ impl SeriesTable {
         }
     }
 
-    /// Stores `series` for good and returns its slot, or `None` when the table is full.
-    pub(crate) fn insert(&self, series: &'static Series) -> Option<u32> {
+    /// Stores the series `make` returns for good and returns its slot, or `None` (without
+    /// calling `make`) when the table is full.
+    pub(crate) fn insert(&self, make: impl FnOnce() -> &'static Series) -> Option<u32> {
         let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
         let id = *next as usize;
         if id >= MAX_SERIES {
@@ -46,7 +47,7 @@ impl SeriesTable {
         }
         // SAFETY: segments are never freed.
         let segment: &Segment = unsafe { &*segment };
-        segment[id & (SEGMENT_LEN - 1)].store(series as *const Series as *mut Series, Release);
+        segment[id & (SEGMENT_LEN - 1)].store(make() as *const Series as *mut Series, Release);
         *next += 1;
         Some(id as u32)
     }

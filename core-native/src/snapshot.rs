@@ -13,9 +13,8 @@ pub(crate) struct SeriesValues {
     pub(crate) count: f64,
 }
 
-fn series_values(series: &Series) -> SeriesValues {
-    let label_values = unescape_labels(&series.labels());
-    match &series.cells {
+fn series_values(series: &Series, label_values: Vec<String>) -> SeriesValues {
+    match series.cells() {
         Cells::Counter(c) => SeriesValues { label_values, value: c.get(), buckets: vec![], count: 0.0 },
         Cells::Gauge(g) => SeriesValues { label_values, value: g.get(), buckets: vec![], count: 0.0 },
         Cells::Histogram(h) => {
@@ -35,5 +34,14 @@ fn series_values(series: &Series) -> SeriesValues {
 }
 
 pub(crate) fn family_values(family: &Family) -> Vec<SeriesValues> {
-    family.series().into_iter().map(series_values).collect()
+    let values = family.label_values();
+    let mut ids = Vec::new();
+    let mut out = Vec::new();
+    for s in family.series() {
+        // A series retired since the list was taken is left out, as rendering does.
+        if s.read_key(&mut ids) {
+            out.push(series_values(s, unescape_labels(&values.pairs(&ids))));
+        }
+    }
+    out
 }

@@ -9,7 +9,10 @@
  * (`heapTotal`) and external memory; with `--heap-kinds`, instead of memory figures (a heap
  * snapshot disturbs them), the JS heap's growth by kind of object (heap-breakdown.mjs). With
  * `--native-only` (metricore) the series are bound through the core's `bindSeries` directly, with
- * no JS child cache: what the native core alone holds per series.
+ * no JS child cache: what the native core alone holds per series. With `--loop-only` nothing
+ * records: the loop builds the same label objects, strings and arrays and drops them, which is
+ * what every row's figure includes besides the library (V8 keeps some of the pages that garbage
+ * touched).
  */
 import { createRequire } from 'node:module';
 import { BUCKETS } from './inputs.mjs';
@@ -20,6 +23,7 @@ const [name, countArg, flag] = process.argv.slice(2);
 const count = Number(countArg);
 const heapKinds = flag === '--heap-kinds';
 const nativeOnly = flag === '--native-only';
+const loopOnly = flag === '--loop-only';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
 
@@ -51,7 +55,19 @@ function nativeCore() {
   };
 }
 
-const core = nativeOnly ? nativeCore() : undefined;
+/** The loop without a library: label values built into an array, as the native-only row does. */
+function loopAlone() {
+  let sink;
+  return {
+    record: (labels) => {
+      sink = [labels.route, labels.method, labels.code];
+      return sink;
+    },
+    peer: { flush: () => {}, scrape: async () => sink },
+  };
+}
+
+const core = nativeOnly ? nativeCore() : loopOnly ? loopAlone() : undefined;
 const peer = core ? core.peer : await createPeer(name, 'bench-memory');
 const h = core ? undefined : peer.histogram('bench_memory_request_duration_seconds', ['route', 'method', 'code']);
 const record = core ? core.record : peer.name === 'opentelemetry' ? (labels, v) => h.record(v, labels) : (labels, v) => h.observe(labels, v);

@@ -57,10 +57,13 @@ export function scaleTargets(results) {
     const largest = Math.max(...mem.map((r) => r.series));
     const m = mem.find((r) => r.library === 'metricore' && r.series === largest);
     const p = mem.find((r) => r.library === 'prom-client' && r.series === largest);
+    const n = mem.find((r) => r.library === 'metricore (native core only)' && r.series === largest);
+    const loop = mem.find((r) => r.library.startsWith('none') && r.series === largest);
+    const native = (n ? `, native core alone ${fmt(n.rssBytesPerSeries.median, 0)} B` : '') + (loop ? `, the measuring loop alone ${fmt(loop.rssBytesPerSeries.median, 0)} B` : '');
     add(
       `memory per ${m.labels ?? 2}-label 20-bucket series (${largest.toLocaleString('en')} series)`,
       '≤ 400 B resident (moonshot 256 B)',
-      `resident ${fmt(m.rssBytesPerSeries.median, 0)} B (JS heap ${fmt(m.heapBytesPerSeries.median, 0)} B); prom-client ${fmt(p?.rssBytesPerSeries.median, 0)} B`,
+      `resident ${fmt(m.rssBytesPerSeries.median, 0)} B (JS heap ${fmt(m.heapBytesPerSeries.median, 0)} B${native}); prom-client ${fmt(p?.rssBytesPerSeries.median, 0)} B`,
       m.rssBytesPerSeries.median <= 400,
     );
   }
@@ -125,18 +128,25 @@ export function memorySection(r) {
       fmt(row.heapBytesPerSeries.median, 0),
       row.heapCommittedBytesPerSeries ? fmt(row.heapCommittedBytesPerSeries.median, 0) : '—',
       row.restBytesPerSeries ? fmt(row.restBytesPerSeries.median, 0) : '—',
-      x(prom.rssBytesPerSeries.median / row.rssBytesPerSeries.median),
+      row.library.startsWith('none') ? '—' : x(prom.rssBytesPerSeries.median / row.rssBytesPerSeries.median),
     ];
   });
   const kinds = (r.heapKinds ?? [])
     .map((h) => `**${h.library}**, ${h.series.toLocaleString('en')} series:\n\n${table(['JS object kind', 'bytes per series', 'objects per series'], h.kinds.map((k) => [k.kind, fmt(k.bytesPerSeries, 0), k.countPerSeries == null ? '—' : fmt(k.countPerSeries, 2)]))}`)
     .join('\n\n');
+  const marginal = r.nativeMarginal
+    ? `\nThe figures above divide all the process grew by N, fixed costs included (the loop's own garbage: the loop-alone row). The marginal cost of a series of metricore's native core alone, resident growth from ${r.nativeMarginal.from.toLocaleString('en')} to ${r.nativeMarginal.to.toLocaleString('en')} series per added series (medians): **${fmt(r.nativeMarginal.rssBytesPerSeries, 0)} B**.\n`
+    : '';
+  const core = r.coreBreakdown;
+  const breakdown = core
+    ? `\n### What the native core holds per series\n\nmetricore's core per series of this family at 100,000 series, before and after the compact series of issue #16 (arena-held series and cells, interned label values, a map of handles keyed by value ids). Totals measured as glibc's in-use bytes around binding and recording the series (core-native/src/series_memory_tests.rs): **${core.measuredInUseBytes.before} B before, ${core.measuredInUseBytes.after} B after**; items are the sizes in the code and add up to those totals.\n\n${table(['item', 'before (B)', 'after (B)'], core.items.map((i) => [i.item, i.before, i.after]))}\n`
+    : '';
   return `## Memory (bytes per 20-bucket series)
 
-Each measurement in a fresh child process (${r.reps} per row): the delta after creating N series of a ${r.rows[0]?.labels ?? 2}-label family (one observation each, applied, scraped once, then collected) over a baseline taken with the library loaded, its family defined and one scrape rendered. Series caps are raised above N. "resident" is RSS, the only figure that sees native memory; "JS heap used" is V8's live heap; "V8 committed" is V8's heap size (live objects plus free space V8 keeps); "rest" is resident minus V8 committed: native allocations (metricore's core), the allocator's overhead and ArrayBuffers. Committed heap grows in large steps, so at 1k-10k series "rest" can be negative. "metricore (native core only)" binds the same label sets through the core's \`bindAndRecord\` with no JS child cache: the difference to metricore's row is what the JS cache costs.
+Each measurement in a fresh child process (${r.reps} per row): the delta after creating N series of a ${r.rows[0]?.labels ?? 2}-label family (one observation each, applied, scraped once, then collected) over a baseline taken with the library loaded, its family defined and one scrape rendered. Series caps are raised above N. "resident" is RSS, the only figure that sees native memory; "JS heap used" is V8's live heap; "V8 committed" is V8's heap size (live objects plus free space V8 keeps); "rest" is resident minus V8 committed: native allocations (metricore's core), the allocator's overhead and ArrayBuffers. Committed heap grows in large steps, so at 1k-10k series "rest" can be negative. "metricore (native core only)" binds the same label sets through the core's \`bindAndRecord\` with no JS child cache: the difference to metricore's row is what the JS cache costs. "none (the loop alone)" runs the same loop with no library (label objects and arrays built and dropped): what every row carries besides the library, as V8 keeps some of the pages its garbage touched.
 
 ${table(['series', 'library', 'resident B/series', 'min–max', 'JS heap used B/series', 'V8 committed B/series', 'rest B/series', 'x less resident than prom-client'], rows)}
-${kinds ? `\n### What the JS heap holds per series\n\nFrom V8 heap snapshots before and after creating the series (one extra child per library): the growth by kind of object, per series.\n\n${kinds}\n` : ''}`;
+${marginal}${breakdown}${kinds ? `\n### What the JS heap holds per series\n\nFrom V8 heap snapshots before and after creating the series (one extra child per library): the growth by kind of object, per series.\n\n${kinds}\n` : ''}`;
 }
 
 /** threadsSection: 1 and 2 worker_threads recording into one shared series, and the floor's own scaling. */
