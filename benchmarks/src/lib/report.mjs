@@ -149,7 +149,7 @@ function usercodeSection(r) {
   const checks = r.verified.filter((v) => !v.exact);
   return `## User code: ESM and CommonJS builds, every API form (ns per operation)
 
-Plain \`for\` loops as a user writes them, from an ES module that \`import\`s the packages and from a CommonJS script that \`require\`s them (${r.node}). "alone": one process per form and build; "mixed": one process per build that warms every form before timing any. Median (min–max) over the rounds; "x the floor" is the ESM-alone median over the floor's (a Float64Array cell for counters and gauges, the typed-array histogram for histograms). A row is flagged where the builds or the styles differ by more than 20%.
+Plain \`for\` loops as a user writes them, from an ES module that \`import\`s the packages and from a CommonJS script that \`require\`s them (${r.node}). "alone": one process per form and build; "mixed": one process per build that warms every form before timing any${r.repeats > 1 ? `; ${r.repeats} such processes per row, builds alternating, the median of their medians (min–max over all their rounds)` : '; median (min–max) over the rounds'}. Every loop is warmed in short calls first, so it is timed as a whole optimised function; "x the floor" is the ESM-alone median over the floor's (a Float64Array cell for counters and gauges, the typed-array histogram for histograms). A row is flagged where the builds or the styles differ by more than 20%.
 
 ${table(['form', 'library', 'ESM alone', 'CJS alone', 'ESM mixed', 'CJS mixed', 'x the floor', 'flags'], rows)}
 
