@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as esmFramework from '@metricore/framework';
 import * as esmTesting from '@metricore/framework/testing';
-import { FORM_VALUES, recordForms } from './fixtures/forms.mjs';
+import { BAD_LABELS_EVERY, FORM_VALUES, recordForms } from './fixtures/forms.mjs';
 
 const require = createRequire(import.meta.url);
 const cjsFramework = require('@metricore/framework') as typeof esmFramework;
@@ -105,6 +105,11 @@ describe.each(Object.keys(BUILDS) as Array<keyof typeof BUILDS>)('every API form
       expect(scrape.value('forms_labelled_gauge', { thread })).toBe(sum - 0.25 * N);
       // labels() child and object labels record into the same series.
       expect(scrape.histogram('forms_labelled_seconds', { thread })).toEqual(histogram(2 * N, 2 * sum));
+    }
+    // Object labels with an extra or a missing key, from every thread: refused and counted, never recorded.
+    for (const metric of ['forms_labelled_total', 'forms_labelled_gauge', 'forms_labelled_seconds']) {
+      expect(scrape.seriesCount(metric)).toBe(3);
+      expect(scrape.value('metricore_rejected_samples_total', { metric, reason: 'invalid_labels' })).toBe(3 * Math.ceil(N / BAD_LABELS_EVERY));
     }
   });
 });
