@@ -98,7 +98,7 @@ function recordingSection(r) {
   const checks = r.verified.map((v) => `${v.metric}: ${v.actual}/${v.expected} ${v.exact ? 'exact' : 'MISMATCH'}`).join('; ');
   return `## Recording (ns per operation)
 
-${r.iterations} samples per row, each timing ${r.opsPerSample.toLocaleString('en')} operations (so metricore's 1,024-sample native batches are inside the timing); values cycle through 65,536 log-uniform values, label sets through ${r.sets} pre-built objects. "x the floor" divides by the plain Float64Array histogram (counter rows: a Float64Array cell increment); the labelled rows are compared with the bound floor, which does no label lookup at all. OpenTelemetry has no bound instruments.
+${r.iterations} samples per row, each timing ${r.opsPerSample.toLocaleString('en')} operations (so metricore's 1,024-sample native batches are inside the timing), after every loop was warmed in short calls so it is timed as a whole optimised function; values cycle through 65,536 log-uniform values, label sets through ${r.sets} pre-built objects. "x the floor" divides by the plain Float64Array histogram (counter rows: a Float64Array cell increment); the labelled rows are compared with the bound floor, which does no label lookup at all. OpenTelemetry has no bound instruments.
 
 ${table(['operation', 'library', 'median ns', 'min–max', 'x faster than prom-client', 'x the floor'], rows)}
 
