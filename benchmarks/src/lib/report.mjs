@@ -98,7 +98,7 @@ function recordingSection(r) {
   const checks = r.verified.map((v) => `${v.metric}: ${v.actual}/${v.expected} ${v.exact ? 'exact' : 'MISMATCH'}`).join('; ');
   return `## Recording (ns per operation)
 
-${r.iterations} samples per row, each timing ${r.opsPerSample.toLocaleString('en')} operations (so metricore's 1,024-sample native batches are inside the timing); values cycle through 65,536 log-uniform values, label sets through ${r.sets} pre-built objects. "x the floor" divides by the plain Float64Array histogram (counter rows: a Float64Array cell increment); the labelled rows are compared with the bound floor, which does no label lookup at all. OpenTelemetry has no bound instruments.
+${r.iterations} samples per row, each timing ${r.opsPerSample.toLocaleString('en')} operations (so metricore's 1,024-sample native batches are inside the timing), after every loop was warmed in short calls so it is timed as a whole optimised function; values cycle through 65,536 log-uniform values, label sets through ${r.sets} pre-built objects. "x the floor" divides by the plain Float64Array histogram (counter rows: a Float64Array cell increment); the labelled rows are compared with the bound floor, which does no label lookup at all. OpenTelemetry has no bound instruments.
 
 ${table(['operation', 'library', 'median ns', 'min–max', 'x faster than prom-client', 'x the floor'], rows)}
 
@@ -149,7 +149,7 @@ function usercodeSection(r) {
   const checks = r.verified.filter((v) => !v.exact);
   return `## User code: ESM and CommonJS builds, every API form (ns per operation)
 
-Plain \`for\` loops as a user writes them, from an ES module that \`import\`s the packages and from a CommonJS script that \`require\`s them (${r.node}). "alone": one process per form and build; "mixed": one process per build that warms every form before timing any. Median (min–max) over the rounds; "x the floor" is the ESM-alone median over the floor's (a Float64Array cell for counters and gauges, the typed-array histogram for histograms). A row is flagged where the builds or the styles differ by more than 20%.
+Plain \`for\` loops as a user writes them, from an ES module that \`import\`s the packages and from a CommonJS script that \`require\`s them (${r.node}). "alone": one process per form and build; "mixed": one process per build that warms every form before timing any${r.repeats > 1 ? `; ${r.repeats} such processes per row, builds alternating, the median of their medians (min–max over all their rounds)` : '; median (min–max) over the rounds'}. Every loop is warmed in short calls first, so it is timed as a whole optimised function; "x the floor" is the ESM-alone median over the floor's (a Float64Array cell for counters and gauges, the typed-array histogram for histograms). A row is flagged where the builds or the styles differ by more than 20%.
 
 ${table(['form', 'library', 'ESM alone', 'CJS alone', 'ESM mixed', 'CJS mixed', 'x the floor', 'flags'], rows)}
 

@@ -35,10 +35,11 @@ export class CounterChild {
   /**
    * inc: adds `amount` (default 1); negative, NaN and ±Infinity amounts are dropped and counted.
    * A finite non-negative amount is one typed-array add; anything else takes the buffered path,
-   * which counts the rejection. Measured (`npm run bench -- --quick --only recording,usercode`,
-   * loaded 2-core machine, floor = a Float64Array cell in the same run, 3.3 ns): user-code loops
-   * `c.inc()` 1.00-1.03x and `child.inc()` 0.99-1.23x the floor in both builds; the recording
-   * scenario's compiled `c.inc()` 4.6-6.0 ns; before, a buffered (handle, value) pair: 8.8 ns (2.68x).
+   * which counts the rejection. Measured (floor = a Float64Array cell in the same run, 3.3 ns,
+   * loaded 2-core machine): user-code loops `c.inc()` 1.00-1.03x and `child.inc()` 0.99-1.23x the
+   * floor in both builds; the recording scenario's `c.inc()` 1.03-1.14x in both builds once its
+   * loops were warmed as whole functions (three full runs, load average 4-10; unwarmed, on-stack-
+   * replacement code measured 1.0-1.9x); before, a buffered (handle, value) pair: 8.8 ns (2.68x).
    */
   inc(amount = 1): void {
     const cell = this.cell;

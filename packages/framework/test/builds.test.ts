@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as esmFramework from '@metricore/framework';
 import * as esmTesting from '@metricore/framework/testing';
-import { FORM_VALUES, recordForms } from './fixtures/forms.mjs';
+import { BAD_LABELS_EVERY, FORM_VALUES, recordForms } from './fixtures/forms.mjs';
 
 const require = createRequire(import.meta.url);
 const cjsFramework = require('@metricore/framework') as typeof esmFramework;
@@ -106,5 +106,91 @@ describe.each(Object.keys(BUILDS) as Array<keyof typeof BUILDS>)('every API form
       // labels() child and object labels record into the same series.
       expect(scrape.histogram('forms_labelled_seconds', { thread })).toEqual(histogram(2 * N, 2 * sum));
     }
+    // Object labels with an extra or a missing key, from every thread: refused and counted, never recorded.
+    for (const metric of ['forms_labelled_total', 'forms_labelled_gauge', 'forms_labelled_seconds']) {
+      expect(scrape.seriesCount(metric)).toBe(3);
+      expect(scrape.value('metricore_rejected_samples_total', { metric, reason: 'invalid_labels' })).toBe(3 * Math.ceil(N / BAD_LABELS_EVERY));
+    }
+  });
+});
+
+describe.each(Object.keys(BUILDS) as Array<keyof typeof BUILDS>)('object labels with the %s build', (build) => {
+  it('an extra or a missing key never records into a cached label set (counter, gauge, histogram)', async () => {
+    const { testing } = BUILDS[build];
+    const host = testing.createTestHost();
+    hosts.push(host);
+    const labelNames = ['route', 'method', 'code'];
+    const c = host.counter({ name: 'exact_keys_total', help: 'x', labelNames });
+    const g = host.gauge({ name: 'exact_keys_gauge', help: 'x', labelNames });
+    const h = host.histogram({ name: 'exact_keys_seconds', help: 'x', labelNames, buckets: [1] });
+    const set = { route: '/a', method: 'GET', code: '200' };
+    // Cached through every path first: labels(), then the recording path.
+    c.labels(set).inc();
+    c.inc(set, 2);
+    g.set(set, 5);
+    h.observe(set, 0.5);
+    const extra = { ...set, tenant: 't1' } as never;
+    const missing = { route: '/a', method: 'GET' } as never;
+    const undefinedValue = { route: '/a', method: 'GET', code: undefined } as never;
+    // Same key count as the cached set, one key replaced by an unknown one.
+    const swapped = { route: '/a', method: 'GET', status: '200' } as never;
+    for (const bad of [extra, missing, undefinedValue, swapped]) {
+      c.inc(bad, 100);
+      g.set(bad, 100);
+      h.observe(bad, 100);
+      expect(() => c.labels(bad)).toThrow(/exact_keys_total/);
+    }
+    const scrape = await testing.scrapeHost(host);
+    expect(scrape.value('exact_keys_total', set)).toBe(3);
+    expect(scrape.value('exact_keys_gauge', set)).toBe(5);
+    expect(scrape.histogram('exact_keys_seconds', set)?.count).toBe(1);
+    expect(scrape.seriesCount('exact_keys_total')).toBe(1);
+    expect(scrape.seriesCount('exact_keys_gauge')).toBe(1);
+    expect(scrape.seriesCount('exact_keys_seconds')).toBe(1);
+    for (const metric of ['exact_keys_total', 'exact_keys_gauge', 'exact_keys_seconds']) {
+      expect(scrape.value('metricore_rejected_samples_total', { metric, reason: 'invalid_labels' })).toBe(4);
+    }
+  });
+
+  it('label sets sharing prefixes, number spellings, remove() and reset() keep every series apart', async () => {
+    const { testing } = BUILDS[build];
+    const host = testing.createTestHost();
+    hosts.push(host);
+    const c = host.counter({ name: 'tree_total', help: 'x', labelNames: ['route', 'method', 'code'] });
+    const sets: Array<{ route: string; method: string; code: string | number }> = [];
+    for (let r = 0; r < 5; r++) for (const method of ['GET', 'POST', 'PUT']) for (const code of [200, '200', 500]) sets.push({ route: `/r${r}`, method, code });
+    // Every form, twice over, in an order that makes and reuses each level's first and further values.
+    for (let round = 0; round < 2; round++) {
+      sets.forEach((s, i) => {
+        c.inc(s, i + 1);
+        c.labels(s).inc(i + 1);
+        c.labels(s.route, s.method, s.code).inc();
+      });
+    }
+    // 200 and '200' are one series (label values are text): each got both sets' increments.
+    const expected = new Map<string, number>();
+    sets.forEach((s, i) => {
+      const key = `${s.route} ${s.method} ${s.code}`;
+      expected.set(key, (expected.get(key) ?? 0) + 2 * (2 * (i + 1) + 1));
+    });
+    let scrape = await testing.scrapeHost(host);
+    expect(scrape.seriesCount('tree_total')).toBe(expected.size);
+    for (const [key, total] of expected) {
+      const [route, method, code] = key.split(' ');
+      expect(scrape.value('tree_total', { route, method, code })).toBe(total);
+    }
+    // remove() takes a first-held value and a Map-held value out of their levels; the rest keep counting.
+    expect(c.remove({ route: '/r0', method: 'GET', code: 200 })).toBe(true);
+    expect(c.remove('/r0', 'PUT', '500')).toBe(true);
+    for (const s of sets) c.inc(s);
+    scrape = await testing.scrapeHost(host);
+    expect(scrape.value('tree_total', { route: '/r0', method: 'GET', code: '200' })).toBe(2);
+    expect(scrape.value('tree_total', { route: '/r0', method: 'PUT', code: '500' })).toBe(1);
+    expect(scrape.value('tree_total', { route: '/r0', method: 'POST', code: '500' })).toBe(expected.get('/r0 POST 500')! + 1);
+    c.reset();
+    c.inc(sets[4], 7);
+    scrape = await testing.scrapeHost(host);
+    expect(scrape.seriesCount('tree_total')).toBe(1);
+    expect(scrape.value('tree_total', { route: sets[4].route, method: sets[4].method, code: String(sets[4].code) })).toBe(7);
   });
 });

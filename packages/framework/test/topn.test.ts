@@ -252,9 +252,9 @@ describe('top-N over time', () => {
     const caches = host.counter({ name: 'cache_hits_total', help: 'c', labelNames: ['cache'] });
     const tenants = host.counter({ name: 'tenant_builds_total', help: 'c', labelNames: ['org'] });
     const cached = (metric: unknown) => {
-      // Entries of the binder's nested Maps (one level per label here).
-      const root = (metric as { binder: { root: Map<unknown, unknown> } }).binder.root;
-      return root.size;
+      // Entries of the binder's label tree (one level per label here): its inline value and its Map.
+      const root = (metric as { binder: { root: { key: unknown; more?: Map<unknown, unknown> } } }).binder.root;
+      return (root.key === undefined ? 0 : 1) + (root.more?.size ?? 0);
     };
     for (let i = 0; i < 20_000; i++) {
       capped.inc({ id: `id-${i}` });
