@@ -2,7 +2,8 @@
  * http-server: one hello-world server of the HTTP scenario, in its own process.
  *
  * `node http-server.mjs <framework> <metrics>` with framework node|express|fastify and metrics
- * none|metricore|prom-client|express-prom-bundle|fastify-metrics; listens on 127.0.0.1:0 and
+ * none|metricore|metricore-host|prom-client|express-prom-bundle|fastify-metrics
+ * (metricore-host: node only, the framework and plugin loaded and applied to a host, the handler not wrapped); listens on 127.0.0.1:0 and
  * prints `{"port": N}` on stdout. Each variant is set up the way its documentation shows.
  * Every line read on stdin is answered with one line `{"user": µs, "system": µs}` of
  * `process.cpuUsage()`, so the benchmark can divide the server's CPU time by the requests served.
@@ -37,6 +38,10 @@ async function nodeServer() {
   if (metrics === 'metricore') {
     const { http } = await metricorePlugin();
     return createServer(http.wrap(hello, '/'));
+  }
+  if (metrics === 'metricore-host') {
+    await metricorePlugin();
+    return createServer(hello);
   }
   if (metrics === 'prom-client') {
     // The hand-written histogram prom-client's README suggests for a bare node:http server.

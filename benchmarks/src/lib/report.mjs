@@ -78,6 +78,13 @@ export function evaluateTargets(results) {
       // req/s on a shared 2-core VM swings more than 2%; server CPU per request does not, so it decides where measured.
       if (r.cpuUsPerRequest === undefined) add(`plugin-http on ${r.framework}`, '≤ 2% fewer req/s', reqs, r.changePercent >= -2);
       else add(`plugin-http on ${r.framework}`, '≤ 2% of req/s, judged by server CPU µs/request', `${r.cpuOverheadPercent >= 0 ? '+' : ''}${fmt(r.cpuOverheadPercent)}% CPU/request (${fmt(r.cpuUsPerRequest.median, 2)} vs ${fmt(r.baselineCpuUsPerRequest, 2)} µs); ${reqs}`, r.cpuOverheadPercent <= 2);
+      // The prom-client integration of the same framework, from the same concurrent runs (issue #17: at most a third of its overhead).
+      const prom = hr.find((q) => q.framework === r.framework && !['none', 'metricore', 'metricore-host'].includes(q.metrics));
+      if (prom?.cpuOverheadPercent !== undefined && r.cpuOverheadPercent !== undefined) {
+        add(`plugin-http vs ${prom.metrics} on ${r.framework}`, `≤ 1/3 of ${prom.metrics}'s CPU overhead`, `${fmt(r.cpuOverheadPercent)}% vs ${fmt(prom.cpuOverheadPercent)}%`, r.cpuOverheadPercent <= Math.max(0, prom.cpuOverheadPercent) / 3);
+      }
+      const p99Change = (r.p99Ms.median / hr.find((b) => b.framework === r.framework && b.metrics === 'none').p99Ms.median - 1) * 100;
+      add(`plugin-http p99 on ${r.framework}`, '≤ 5% above no metrics', `${fmt(r.p99Ms.median, 2)} vs ${fmt(r.p99Ms.median / (1 + p99Change / 100), 2)} ms (${p99Change >= 0 ? '+' : ''}${fmt(p99Change)}%)`, p99Change <= 5);
     }
   } else if (s.http?.skipped) {
     add('plugin-http on hello-world servers', '≤ 2% fewer req/s', `not measured: ${s.http.skipped}`, null);
@@ -162,7 +169,7 @@ function httpSection(r) {
   const cpu = r.rows.some((row) => row.cpuUsPerRequest !== undefined);
   const rows = r.rows.map((row) => [
     row.framework === 'node' ? 'node:http' : row.framework,
-    row.metrics === 'metricore' ? '**metricore plugin-http**' : row.metrics,
+    row.metrics === 'metricore' ? '**metricore plugin-http**' : row.metrics === 'metricore-host' ? 'metricore host + plugin applied, handler not wrapped' : row.metrics,
     ...(cpu ? [fmt(row.cpuUsPerRequest.median, 2), range(row.cpuUsPerRequest, 2), row.metrics === 'none' ? '—' : `${signed(row.cpuOverheadPercent)}${row.cpuOverhead ? ` (${signed(row.cpuOverhead.min)} to ${signed(row.cpuOverhead.max)})` : ''}`] : []),
     fmt(row.reqPerSec.median, 0),
     `${fmt(row.reqPerSec.min, 0)}–${fmt(row.reqPerSec.max, 0)}`,
@@ -177,7 +184,7 @@ function httpSection(r) {
   const ageRows = [];
   for (const base of r.rows.filter((row) => row.metrics === 'none' && row.byAge?.length)) {
     const others = r.rows.filter((row) => row.framework === base.framework && row.metrics !== 'none' && row.byAge?.length);
-    base.byAge.forEach((a, i) => ageRows.push([base.framework === 'node' ? 'node:http' : base.framework, fmt(a.ageSeconds, 0), others.map((o) => `${o.metrics === 'metricore' ? 'plugin-http' : o.metrics} ${signed(o.byAge[i].percent)}`).join(', ')]));
+    base.byAge.forEach((a, i) => ageRows.push([base.framework === 'node' ? 'node:http' : base.framework, fmt(a.ageSeconds, 0), others.map((o) => `${o.metrics === 'metricore' ? 'plugin-http' : o.metrics === 'metricore-host' ? 'host only' : o.metrics} ${signed(o.byAge[i].percent)}`).join(', ')]));
   }
   const flags = r.nodeFlags ?? [];
   const ageTable = ageRows.length

@@ -15,7 +15,12 @@ export const OTHER_METHOD_INDEX = METHODS.length - 1;
 // node:http hands out the same interned method string for every request, so this lookup hashes nothing.
 const INDEX = new Map<string, number>(METHODS.slice(0, OTHER_METHOD_INDEX).map((m, i) => [m, i]));
 
-/** methodIndex: the index of `method` in METHODS, `_OTHER` for anything unknown. */
+/**
+ * methodIndex: the index of `method` in METHODS, `_OTHER` for anything unknown. GET is compared
+ * first: the parser's method strings are internalized, so that is a pointer comparison, 12-45 ns
+ * against 23-60 ns for the Map.get in a loop of 15/16 GETs (Node 20, load average 12, issue #17).
+ */
 export function methodIndex(method: string | undefined): number {
+  if (method === 'GET') return 0;
   return (method === undefined ? undefined : INDEX.get(method)) ?? OTHER_METHOD_INDEX;
 }
