@@ -2,7 +2,6 @@
  * host: `MetricsHost`, which owns the hooks, applies plugins, defines metrics in the native core
  * and renders the exposition.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
 import type { Server } from 'node:http';
 import * as z from 'zod/mini';
@@ -96,8 +95,14 @@ export class MetricsHost {
   /** Gauges defined while a plugin was applying, by plugin: left out when its collector fails (see docs/hooks.md). */
   private readonly familiesByPlugin = new Map<string, Set<number>>();
   private readonly metricsByName = new Map<string, Metric>();
-  /** The plugin whose `apply` (sync or async) is running, for definitions made in it. */
-  private readonly applying = new AsyncLocalStorage<string>();
+  /**
+   * The plugin whose `apply` is running (from its call until its promise settles; applies run one
+   * at a time), for gauges defined in it. A plain field, not an AsyncLocalStorage: on Node 20 and
+   * 22 the first `run()` of any AsyncLocalStorage switches on an async-hooks init hook for the
+   * whole process, which cost every request of a node:http hello world +6.3% server CPU on its own
+   * and +8.6-9.3% with the host (+0.4-2.2% with this field; docs/plugins/http.md, 2026-12-03).
+   */
+  private applying: string | undefined;
   private readonly appliedPlugins = new Map<string, Plugin>();
   /** Settles when every plugin passed so far has applied (rejections are isolated, never thrown here). */
   private applied: Promise<void> = Promise.resolve();
@@ -149,17 +154,24 @@ export class MetricsHost {
     (this.plugins as string[]).push(plugin.name);
     this.appliedPlugins.set(plugin.name, plugin);
     const apply = (): void | Promise<void> => {
+      this.applying = plugin.name;
       try {
-        const result = this.applying.run(plugin.name, () => plugin.apply(this));
+        const result = plugin.apply(this);
         if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
           return Promise.resolve(result).then(
-            () => undefined,
-            (error: unknown) => this.pluginErrors.report(plugin.name, 'apply', error),
+            () => {
+              this.applying = undefined;
+            },
+            (error: unknown) => {
+              this.applying = undefined;
+              this.pluginErrors.report(plugin.name, 'apply', error);
+            },
           );
         }
       } catch (error) {
         this.pluginErrors.report(plugin.name, 'apply', error);
       }
+      this.applying = undefined;
       return undefined;
     };
     // A synchronous plugin on an idle host applies now, as before; otherwise after the ones before it.
@@ -241,7 +253,7 @@ export class MetricsHost {
     const metric = existing !== undefined && existing.familyId === created.familyId ? (existing as M) : created;
     this.metricsByName.set(definition.name, metric);
     this.sampleNames.claim(kind, definition.name);
-    const plugin = this.applying.getStore();
+    const plugin = this.applying;
     if (plugin !== undefined && kind === 'gauge') {
       const owned = this.familiesByPlugin.get(plugin) ?? new Set<number>();
       owned.add(metric.familyId);

@@ -363,6 +363,26 @@ describe('asynchronous apply', () => {
     expect((await scrapeHost(h)).value('slow_apply_total')).toBe(3);
   });
 
+  it("a gauge defined after an await in an async apply is the plugin's: left out when its collector fails; the app's later gauges are not", async () => {
+    const awaiting: Plugin = {
+      name: 'awaits-then-defines',
+      async apply(h) {
+        await new Promise((r) => setImmediate(r));
+        h.gauge({ name: 'after_await_gauge', help: 'Defined after an await.' }).set(5);
+        h.hooks.collect.tapPromise('awaits-then-defines', async () => {
+          throw new Error('collector down');
+        });
+      },
+    };
+    const h = host({ plugins: [awaiting], logger: capturingLogger() });
+    await h.ready();
+    h.gauge({ name: 'app_gauge_after_ready', help: 'Defined by the app once plugins applied.' }).set(7);
+    const scrape = await scrapeHost(h);
+    expect(scrape.family('after_await_gauge')).toBeUndefined();
+    expect(scrape.value('app_gauge_after_ready')).toBe(7);
+    expect(scrape.value('metricore_plugin_errors_total', { plugin: 'awaits-then-defines', hook: 'collect' })).toBe(1);
+  });
+
   it('a rejecting async apply is isolated and counted like a throw, with no unhandled rejection', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
