@@ -42,7 +42,7 @@ const VARIANTS = [
   ['node', 'metricore'],
   ['node', 'prom-client'],
   // A bare handler in a process that loaded the framework and plugin-http and applied the plugin to a host:
-  // what the process pays without the per-request work (on Node 20, the host's AsyncLocalStorage, docs/plugins/http.md).
+  // what the process pays without the per-request work (was +6-9% on Node 20 while the host used an AsyncLocalStorage, docs/plugins/http.md).
   ['node', 'metricore-host'],
   ['express', 'none'],
   ['express', 'metricore'],
