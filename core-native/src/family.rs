@@ -131,6 +131,12 @@ impl Family {
     /// The key of these label values (those that are not dropped), interning new ones. A key
     /// that no series ends up holding is freed again by `bind_labels`.
     fn key_of(&self, state: &State, values: &[String]) -> LabelKey {
+        // Values already interned are found under the read lock, so a bind does not wait for a
+        // scrape rendering a piece of this family (which holds the read lock for ~1 MiB). The
+        // family lock, held here, keeps them from being freed before the caller retains them.
+        if let Some(key) = state.life.values().find(self.kept(values)) {
+            return key;
+        }
         state.life.values_mut().intern(self.kept(values))
     }
 
@@ -382,7 +388,7 @@ impl Family {
             Some(p) => p.map_quietly(values),
             None => values.to_vec(),
         };
-        let Some(labels) = state.life.values_mut().find(self.kept(&mapped)) else { return Ok(false) };
+        let Some(labels) = state.life.values().find(self.kept(&mapped)) else { return Ok(false) };
         Ok(state.life.remove(table, &labels).is_some())
     }
 

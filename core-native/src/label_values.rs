@@ -95,12 +95,15 @@ impl LabelValues {
 
     /// The key of these values (one per label that is not dropped), if every one of them is
     /// interned; `None` means no series, live, retired or remembered, has them.
-    pub(crate) fn find<'a>(&mut self, values: impl IntoIterator<Item = &'a str>) -> Option<LabelKey> {
+    /// Takes `&self` so a bind can look up values already interned under the read lock, without
+    /// waiting for a scrape that holds it (the escaping buffer is the caller's own, not `scratch`).
+    pub(crate) fn find<'a>(&self, values: impl IntoIterator<Item = &'a str>) -> Option<LabelKey> {
         let mut key = Vec::with_capacity(self.tables.len());
+        let mut escaped = String::new();
         for (table, value) in self.tables.iter().zip(values) {
-            self.scratch.clear();
-            escape_label_value(value, &mut self.scratch);
-            key.push(table.find(&self.hasher, &self.scratch)?);
+            escaped.clear();
+            escape_label_value(value, &mut escaped);
+            key.push(table.find(&self.hasher, &escaped)?);
         }
         Some(key.into_boxed_slice())
     }
@@ -128,6 +131,7 @@ impl LabelValues {
     pub(crate) fn release(&mut self, key: &[u32]) {
         for (table, &id) in self.tables.iter_mut().zip(key) {
             let refs = &mut table.refs[id as usize];
+            debug_assert!(*refs > 0, "label value {id} released more often than retained");
             *refs = refs.saturating_sub(1);
             table.free_if_unused(&self.hasher, id);
         }

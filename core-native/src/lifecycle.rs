@@ -174,12 +174,17 @@ impl Lifecycle {
                 unreachable!("a queued slot holds retired labels")
             };
             let (old, _) = entry.remove();
-            // The slot's reference to its old labels passes to the graveyard.
-            self.bury(old, old_key);
             let generation = series.generation();
             if generation == handle::GEN_MASK {
-                continue; // quarantined for good: see the module comment
+                // Quarantined for good (see the module comment), yet still holding its old labels:
+                // `revival` falls back to them once the graveyard forgets `old`, so they keep a
+                // reference of their own and their ids are never freed or reused for other values.
+                self.values_mut().retain(&old_key);
+                self.bury(old, old_key);
+                continue;
             }
+            // The slot's reference to its old labels passes to the graveyard.
+            self.bury(old, old_key);
             series.cells().reset(); // again: a sample racing the retirement may have landed
             series.set_key(key);
             if let Some(p) = series.policy.as_ref() {
@@ -475,6 +480,35 @@ mod tests {
         let live = life.bind(shared, &table, &key(&life, "new"), None, 0).unwrap();
         for &h in &stale {
             assert!(!table.get(handle::slot(h)).unwrap().accepts(h) || h == live);
+        }
+    }
+
+    #[test]
+    fn a_quarantined_slot_revives_its_own_labels_after_the_graveyard_forgot_it() {
+        let table = SeriesTable::new();
+        let shared = shared();
+        let mut life = lifecycle(10);
+        // One slot through every generation: its last label set ("last") is retired with the
+        // slot, which is then quarantined when the next binding wants a slot.
+        for i in 0..handle::GEN_MASK as usize {
+            let k = key(&life, &i.to_string());
+            life.bind(shared, &table, &k, None, 0).unwrap();
+            life.remove(&table, &k).unwrap();
+        }
+        let k = key(&life, "last");
+        let last = life.bind(shared, &table, &k, None, 0).unwrap();
+        life.remove(&table, &k).unwrap();
+        // More distinct label sets than the graveyard remembers, so it forgets `last`; their
+        // values are freed and their ids reused.
+        for i in 0..(GRAVEYARD_MIN + 100) {
+            let k = key(&life, &format!("churn{i}"));
+            life.bind(shared, &table, &k, None, 0).unwrap();
+            life.remove(&table, &k).unwrap();
+        }
+        assert!(life.graveyard.get(&last).is_none());
+        match life.revival(&table, last) {
+            Revival::Labels(labels) => assert_eq!(text(&life, &labels), "l=\"last\""),
+            Revival::Forgotten => {}
         }
     }
 }

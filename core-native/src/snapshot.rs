@@ -34,10 +34,13 @@ fn series_values(series: &Series, label_values: Vec<String>) -> SeriesValues {
 }
 
 pub(crate) fn family_values(family: &Family) -> Vec<SeriesValues> {
+    // Lock order: the family lock (taken and released by `series()`) before the values lock, as
+    // binding and rendering take them; the other order deadlocks against a bind on another thread.
+    let series = family.series();
     let values = family.label_values();
     let mut ids = Vec::new();
     let mut out = Vec::new();
-    for s in family.series() {
+    for s in series {
         // A series retired since the list was taken is left out, as rendering does.
         if s.read_key(&mut ids) {
             out.push(series_values(s, unescape_labels(&values.pairs(&ids))));

@@ -4,6 +4,7 @@
  * (body-stream.ts) are written in slices with backpressure (body-writer.ts), so a scrape neither
  * blocks the event loop for the whole body nor holds it in memory.
  */
+import { createRequire } from 'node:module';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as z from 'zod/mini';
@@ -40,14 +41,17 @@ export interface Renderer {
 // node:crypto and node:http are loaded on first use, not at import: each retains about 0.24 MiB of heap
 // (measured alone with --expose-gc after full collections, load average 10; issue #17), and only a
 // configured token needs crypto, only `listen()` needs http (an app's own server has loaded it already).
-const digest = (value: string) => process.getBuiltinModule('node:crypto').createHash('sha256').update(value).digest();
+// createRequire rather than process.getBuiltinModule, which Node 22.0-22.2 lack (engines allow them).
+const load = createRequire(import.meta.url);
+const crypto = () => load('node:crypto') as typeof import('node:crypto');
+const digest = (value: string) => crypto().createHash('sha256').update(value).digest();
 
 function authorized(req: IncomingMessage, expected: Buffer | undefined): boolean {
   if (expected === undefined) return true;
   const header = req.headers.authorization ?? '';
   const match = /^Bearer\s+(.+)$/i.exec(header);
   // Comparing fixed-length digests keeps the comparison constant-time whatever the length sent.
-  return process.getBuiltinModule('node:crypto').timingSafeEqual(digest(match ? match[1].trim() : ''), expected) && match !== null;
+  return crypto().timingSafeEqual(digest(match ? match[1].trim() : ''), expected) && match !== null;
 }
 
 function send(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -160,7 +164,7 @@ export async function listen(
   options: { port?: number; host?: string; path?: string },
 ): Promise<{ server: Server; info: ListenInfo }> {
   const host = options.host ?? '127.0.0.1';
-  const server = process.getBuiltinModule('node:http').createServer(handler);
+  const server = (load('node:http') as typeof import('node:http')).createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 9464, host, () => {

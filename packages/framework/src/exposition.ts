@@ -94,6 +94,6 @@ export async function joinBodies(nativeBody: Buffer, extra: string[], format: Ex
   const head = format === 'openmetrics' ? nativeBody.subarray(0, nativeBody.length - eof.length) : nativeBody;
   const body = Buffer.concat([head, ...extra.map((t) => Buffer.from(t)), eof]);
   if (!gzip) return body;
-  gzipAsync ??= promisify(process.getBuiltinModule('node:zlib').gzip);
+  gzipAsync ??= promisify((createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib')).gzip);
   return gzipAsync(body, { level: 1 });
 }

@@ -154,24 +154,25 @@ export class MetricsHost {
     (this.plugins as string[]).push(plugin.name);
     this.appliedPlugins.set(plugin.name, plugin);
     const apply = (): void | Promise<void> => {
+      // A synchronous apply may use() another plugin, which applies at once: restore the outer name.
+      const outer = this.applying;
       this.applying = plugin.name;
       try {
         const result = plugin.apply(this);
         if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-          return Promise.resolve(result).then(
-            () => {
-              this.applying = undefined;
-            },
-            (error: unknown) => {
-              this.applying = undefined;
-              this.pluginErrors.report(plugin.name, 'apply', error);
-            },
-          );
+          // Applies run one at a time, so this plugin's name stays until its promise settles.
+          const settle = (): void => {
+            if (this.applying === plugin.name) this.applying = undefined;
+          };
+          return Promise.resolve(result).then(settle, (error: unknown) => {
+            settle();
+            this.pluginErrors.report(plugin.name, 'apply', error);
+          });
         }
       } catch (error) {
         this.pluginErrors.report(plugin.name, 'apply', error);
       }
-      this.applying = undefined;
+      this.applying = outer;
       return undefined;
     };
     // A synchronous plugin on an idle host applies now, as before; otherwise after the ones before it.
@@ -461,6 +462,6 @@ export class MetricsHost {
 function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   // node:net loaded here, not at import (it retains about 0.1 MiB; issue #17): only listen() asks.
-  if (process.getBuiltinModule('node:net').isIP(host) === 4) return host.startsWith('127.');
+  if ((require('node:net') as typeof import('node:net')).isIP(host) === 4) return host.startsWith('127.');
   return host === '::1' || host.toLowerCase() === '::ffff:127.0.0.1';
 }

@@ -383,6 +383,24 @@ describe('asynchronous apply', () => {
     expect(scrape.value('metricore_plugin_errors_total', { plugin: 'awaits-then-defines', hook: 'collect' })).toBe(1);
   });
 
+  it("a plugin that use()s another in its apply keeps its own gauges after the inner one applied", async () => {
+    const inner: Plugin = { name: 'inner-plugin', apply: (h) => void h.gauge({ name: 'inner_gauge', help: 'The inner plugin.' }).set(1) };
+    const outer: Plugin = {
+      name: 'outer-plugin',
+      apply(h) {
+        h.use(inner);
+        h.gauge({ name: 'outer_gauge', help: 'Defined after use(inner).' }).set(2);
+        h.hooks.collect.tapPromise('outer-plugin', async () => {
+          throw new Error('outer collector down');
+        });
+      },
+    };
+    const h = host({ plugins: [outer], logger: capturingLogger() });
+    const scrape = await scrapeHost(h);
+    expect(scrape.family('outer_gauge')).toBeUndefined();
+    expect(scrape.value('inner_gauge')).toBe(1);
+  });
+
   it('a rejecting async apply is isolated and counted like a throw, with no unhandled rejection', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
