@@ -9,7 +9,9 @@
  * any, as a real service that uses them all does. Each child (lib/usercode-esm.mjs,
  * lib/usercode-cjs.cjs) runs the same plain loops (lib/usercode-forms.cjs) and checks metricore's
  * scraped totals against the operations it ran. A full run starts REPEATS children per row. The
- * report flags rows where the builds, or the styles, differ by more than 20%.
+ * report flags rows where the builds, or the styles, differ by more than 20% in their ratio to the
+ * floor timed in the same process and round: the raw speed of a process differs between processes
+ * running the same code (see the report's user-code text).
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -36,7 +38,17 @@ function child(build, args) {
  */
 const REPEATS = 3;
 
-/** merge: one row per (build, style, library, form): the median of the children's medians, the widest range. */
+/** combine: several children's summaries as one: the median of their medians, the widest range. */
+function combine(summaries) {
+  const medians = summaries.map((m) => m.median).sort((a, b) => a - b);
+  const mid = medians.length >> 1;
+  const median = medians.length % 2 ? medians[mid] : (medians[mid - 1] + medians[mid]) / 2;
+  const min = Math.min(...summaries.map((m) => m.min));
+  const max = Math.max(...summaries.map((m) => m.max));
+  return { median, min, max, n: summaries.reduce((n, m) => n + m.n, 0) };
+}
+
+/** merge: one row per (build, style, library, form): the median of the children's medians, the widest range (ns and ratio to the floor). */
 function merge(rows) {
   const groups = new Map();
   for (const row of rows) {
@@ -45,12 +57,8 @@ function merge(rows) {
     groups.get(key).push(row);
   }
   return [...groups.values()].map((group) => {
-    const medians = group.map((r) => r.nsPerOp.median).sort((a, b) => a - b);
-    const mid = medians.length >> 1;
-    const median = medians.length % 2 ? medians[mid] : (medians[mid - 1] + medians[mid]) / 2;
-    const min = Math.min(...group.map((r) => r.nsPerOp.min));
-    const max = Math.max(...group.map((r) => r.nsPerOp.max));
-    return { ...group[0], nsPerOp: { median, min, max, n: group.reduce((n, r) => n + r.nsPerOp.n, 0) }, children: group.length };
+    const xFloor = group.every((r) => r.xFloor) ? combine(group.map((r) => r.xFloor)) : undefined;
+    return { ...group[0], nsPerOp: combine(group.map((r) => r.nsPerOp)), xFloor, children: group.length };
   });
 }
 
@@ -79,7 +87,13 @@ async function usercode({ quick }) {
     }
   }
   for (const v of verified) if (!v.exact) log(`  MISMATCH ${v.build} ${v.form}: expected ${v.expected}, scraped ${v.actual}`);
-  return { forms: FORMS, rows: merge(rows), verified, repeats, node: process.version };
+  // Each child's own histogram floor (plain typed-array code that never calls metricore), per build
+  // and style: how far the raw speed of processes running the same code spreads in this run.
+  const floorSpread = {};
+  for (const r of rows) {
+    if (r.library === 'floor' && r.form === 'histogram unlabelled') (floorSpread[`${r.build} ${r.style}`] ??= []).push(r.nsPerOp.median);
+  }
+  return { forms: FORMS, rows: merge(rows), verified, repeats, floorSpread, node: process.version };
 }
 
 runScenario('usercode', usercode);

@@ -59,6 +59,7 @@ export function evaluateTargets(results) {
     for (const [form, limit] of [['counter unlabelled', 1.5], ['counter labels()', 1.5], ['counter object labels', 3]]) {
       const cells = uc.filter((r) => r.library === 'metricore' && r.form === form);
       const ratios = cells.map((r) => {
+        if (r.xFloor) return { r, ratio: r.xFloor.median };
         const f = uc.find((q) => q.library === 'floor' && q.form === 'counter unlabelled' && q.build === r.build && q.style === r.style)?.nsPerOp.median;
         return { r, ratio: f === undefined ? undefined : r.nsPerOp.median / f };
       }).filter((c) => c.ratio !== undefined);
@@ -113,9 +114,18 @@ Counts checked after the run (proves the loops were not optimised away and nothi
 `;
 }
 
-/** usercodeFlags: per (library, form), the build gap in each style and the style gap in each build, where above 20%. */
+/**
+ * usercodeFlags: per (library, form), the build gap in each style and the style gap in each build,
+ * where above 20%. Rows are compared by their ratio to the floor timed in the same process and round
+ * (results without it: by ns), since processes running the same code differ in raw speed.
+ */
 export function usercodeFlags(r) {
-  const ns = (library, form, build, style) => r.rows.find((x) => x.library === library && x.form === form && x.build === build && x.style === style)?.nsPerOp.median;
+  const rowOf = (library, form) => (build, style) => r.rows.find((x) => x.library === library && x.form === form && x.build === build && x.style === style);
+  const pairs = (library, form, a, b) => {
+    const [ra, rb] = [rowOf(library, form)(...a), rowOf(library, form)(...b)];
+    if (!ra || !rb) return [undefined, undefined];
+    return ra.xFloor && rb.xFloor ? [ra.xFloor.median, rb.xFloor.median] : [ra.nsPerOp.median, rb.nsPerOp.median];
+  };
   const gap = (a, b) => (a == null || b == null ? null : Math.max(a, b) / Math.min(a, b) - 1);
   const pct = (g) => `${(g * 100).toFixed(0)}%`;
   const out = [];
@@ -123,19 +133,23 @@ export function usercodeFlags(r) {
   for (const key of keys) {
     const [library, form] = key.split('|');
     for (const style of ['alone', 'mixed']) {
-      const g = gap(ns(library, form, 'esm', style), ns(library, form, 'cjs', style));
-      if (g !== null && g > 0.2) out.push({ library, form, style, builds: `CJS ${ns(library, form, 'cjs', style) > ns(library, form, 'esm', style) ? 'slower' : 'faster'} by ${pct(g)}` });
+      const [esm, cjs] = pairs(library, form, ['esm', style], ['cjs', style]);
+      const g = gap(esm, cjs);
+      if (g !== null && g > 0.2) out.push({ library, form, style, builds: `CJS ${cjs > esm ? 'slower' : 'faster'} by ${pct(g)}` });
     }
     for (const build of ['esm', 'cjs']) {
-      const g = gap(ns(library, form, build, 'alone'), ns(library, form, build, 'mixed'));
-      if (g !== null && g > 0.2) out.push({ library, form, style: build, styles: `mixed ${ns(library, form, build, 'mixed') > ns(library, form, build, 'alone') ? 'slower' : 'faster'} by ${pct(g)}` });
+      const [alone, mixed] = pairs(library, form, [build, 'alone'], [build, 'mixed']);
+      const g = gap(alone, mixed);
+      if (g !== null && g > 0.2) out.push({ library, form, style: build, styles: `mixed ${mixed > alone ? 'slower' : 'faster'} by ${pct(g)}` });
     }
   }
   return out;
 }
 
 function usercodeSection(r) {
-  const ns = (library, form, build, style) => r.rows.find((x) => x.library === library && x.form === form && x.build === build && x.style === style)?.nsPerOp;
+  const row = (library, form, build, style) => r.rows.find((x) => x.library === library && x.form === form && x.build === build && x.style === style);
+  const ns = (...key) => row(...key)?.nsPerOp;
+  const ratioOf = (...key) => row(...key)?.xFloor;
   const flags = usercodeFlags(r);
   const rows = [];
   for (const form of r.forms) {
@@ -146,17 +160,19 @@ function usercodeSection(r) {
       const cells = [];
       for (const style of ['alone', 'mixed']) for (const build of ['esm', 'cjs']) {
         const v = ns(library, form, build, style);
-        cells.push(v ? `${fmt(v.median)} (${range(v)})` : '—');
+        const ratio = ratioOf(library, form, build, style);
+        cells.push(v ? `${fmt(v.median)} (${range(v)})${ratio && library !== 'floor' ? ` = ${x(ratio.median)}` : ''}` : '—');
       }
       const mine = flags.filter((f) => f.library === library && f.form === form).map((f) => `**${f.builds ? `${f.style}: ${f.builds}` : `${f.style}: ${f.styles}`}**`);
-      const esm = ns(library, form, 'esm', 'alone')?.median;
-      rows.push([`\`${form}\``, library === 'metricore' ? '**metricore**' : library, ...cells, x(esm / floor), mine.join('; ') || '—']);
+      const esm = ratioOf(library, form, 'esm', 'alone')?.median ?? ns(library, form, 'esm', 'alone')?.median / floor;
+      rows.push([`\`${form}\``, library === 'metricore' ? '**metricore**' : library, ...cells, x(esm), mine.join('; ') || '—']);
     }
   }
   const checks = r.verified.filter((v) => !v.exact);
+  const spread = r.floorSpread && Object.entries(r.floorSpread).map(([k, v]) => `${Math.min(...v).toFixed(1)}–${Math.max(...v).toFixed(1)} (${k})`).join(', ');
   return `## User code: ESM and CommonJS builds, every API form (ns per operation)
 
-Plain \`for\` loops as a user writes them, from an ES module that \`import\`s the packages and from a CommonJS script that \`require\`s them (${r.node}). "alone": one process per form and build; "mixed": one process per build that warms every form before timing any${r.repeats > 1 ? `; ${r.repeats} such processes per row, builds alternating, the median of their medians (min–max over all their rounds)` : '; median (min–max) over the rounds'}. Every loop is warmed in short calls first, so it is timed as a whole optimised function; "x the floor" is the ESM-alone median over the floor's (a Float64Array cell for counters and gauges, the typed-array histogram for histograms). A row is flagged where the builds or the styles differ by more than 20%. The floor rows never call metricore: a flag on them, or a metricore flag the floor of the same form shares, is a difference between the processes (the ES-module process and the CommonJS one run the same plain loops at different speeds once every form is warmed: on 2026-12-03, quiet machine, 3 children each, the histogram floor took 7.9–8.7 ns in the ES-module process against 5.0–5.7 ns in the CommonJS one, with or without top-level await), not between the builds.
+Plain \`for\` loops as a user writes them, from an ES module that \`import\`s the packages and from a CommonJS script that \`require\`s them (${r.node}). "alone": one process per form and build; "mixed": one process per build that warms every form before timing any${r.repeats > 1 ? `; ${r.repeats} such processes per row, builds alternating, the median of their medians (min–max over all their rounds)` : '; median (min–max) over the rounds'}. Every loop is warmed in short calls first, so it is timed as a whole optimised function. Each cell is ns per operation and, after "=", its ratio to the floor of the same kind (a Float64Array cell for counters and gauges, the typed-array histogram for histograms) timed in the same process and the same round; "x the floor" is that ratio for ESM alone. Builds and styles are compared by that ratio and flagged where they differ by more than 20%${spread ? `: processes running the same code differ in raw speed (the histogram floor, which never calls metricore, measured ${spread} ns per operation in the children of this run), and a process's metricore rows move with its floor` : ''}.
 
 ${table(['form', 'library', 'ESM alone', 'CJS alone', 'ESM mixed', 'CJS mixed', 'x the floor', 'flags'], rows)}
 

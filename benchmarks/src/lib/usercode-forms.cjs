@@ -6,7 +6,8 @@
  * wrapper between the loop and the call). `--form <name>` warms and times that one form alone in
  * the process; `--mixed` first warms every form (metricore, prom-client and the floor), so shared
  * call sites inside the library see every shape before anything is timed, then times each.
- * The child prints one JSON line: ns per operation (median and range over rounds) and, for
+ * The child prints one JSON line: ns per operation (median and range over rounds), the ratio to
+ * the floor of the same kind timed in the same round (median and range over rounds), and, for
  * metricore, the scraped totals against the operations run.
  */
 'use strict';
@@ -173,7 +174,9 @@ async function run({ build, framework, client, argv }) {
   const setups = { metricore: setupMetricore(framework), 'prom-client': setupPromClient(client), floor: setupFloor() };
   const loops = {};
   for (const [lib, m] of Object.entries(setups)) loops[lib] = makeForms(lib, m, values);
-  const wanted = (form) => (mixed ? true : form === only);
+  // Alone, the floor of the form's kind runs beside it: every row has its own process's floor.
+  const floorOfOnly = only === undefined ? undefined : `${only.split(' ')[0]} unlabelled`;
+  const wanted = (form, lib) => mixed || form === only || (lib === 'floor' && form === floorOfOnly);
   const runs = {};
   const count = (lib, form, n) => {
     if (lib === 'metricore') runs[form] = (runs[form] ?? 0) + n;
@@ -185,7 +188,7 @@ async function run({ build, framework, client, argv }) {
     const n = w < WARM_CALLS ? WARM_OPS : ops / 4;
     for (const [lib, forms] of Object.entries(loops)) {
       for (const [form, fn] of Object.entries(forms)) {
-        if (!wanted(form)) continue;
+        if (!wanted(form, lib)) continue;
         fn(n);
         count(lib, form, n);
       }
@@ -195,7 +198,7 @@ async function run({ build, framework, client, argv }) {
   for (let r = 0; r < rounds; r++) {
     for (const [lib, forms] of Object.entries(loops)) {
       for (const [form, fn] of Object.entries(forms)) {
-        if (!wanted(form)) continue;
+        if (!wanted(form, lib)) continue;
         (samples[`${lib}|${form}`] ??= []).push(time(fn, ops));
         count(lib, form, ops);
       }
@@ -203,7 +206,10 @@ async function run({ build, framework, client, argv }) {
   }
   const rows = Object.entries(samples).map(([key, s]) => {
     const [library, form] = key.split('|');
-    return { build, style: mixed ? 'mixed' : 'alone', library, form, nsPerOp: summarize(s) };
+    // The floor of the same kind, timed in the same process and round: this process's own speed.
+    const floor = samples[`floor|${form.split(' ')[0]} unlabelled`];
+    const xFloor = floor === undefined ? undefined : summarize(s.map((ns, round) => ns / floor[round]));
+    return { build, style: mixed ? 'mixed' : 'alone', library, form, nsPerOp: summarize(s), xFloor };
   });
   // Exactness: what metricore recorded, scraped from the host after a flush.
   const host = setups.metricore.host;
