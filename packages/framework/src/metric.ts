@@ -55,6 +55,8 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
       (values) => this.makeFoldedChild(values),
       // Caches to prune after each upkeep: evicted series (TTL), demoted top-N values.
       definition.ttlMs !== undefined || this.ranked,
+      // Counters cache children (their inc(labels) adds into the child's delta cell), others handles.
+      definition.kind !== 'counter',
     );
   }
 
@@ -83,9 +85,11 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
    * and records together. Never throws: bad labels are counted and dropped.
    */
   protected recordFor(labels: Labels<L>, value: number, set: boolean): void {
-    const child = this.binder.cached(labels);
-    if (child !== undefined) {
-      record(set ? child.handle + SET_FLAG : child.handle, value);
+    const leaf = this.binder.cached(labels);
+    if (leaf !== undefined) {
+      // A handle when only this object form was used (histograms, gauges), else the child.
+      const handle = typeof leaf === 'number' ? leaf : leaf.handle;
+      record(set ? handle + SET_FLAG : handle, value);
       return;
     }
     try {
