@@ -132,4 +132,26 @@ describe('label cache through a host', () => {
     expect(s.seriesCount('lt_removed')).toBe(20);
     expect([s.value('lt_removed', { pid: '3' }), s.value('lt_removed', { pid: '4' }), s.value('lt_removed', { pid: '5' })]).toEqual([1, 2, 50]);
   });
+
+  it('a label set cached as a handle is evicted by the TTL, binds again, then gets its child', async () => {
+    const h = host();
+    const slots = h.gauge({ name: 'lt_slots', help: 'x', labelNames: ['worker'], ttl: 30 });
+    slots.set({ worker: 'w1' }, 1);
+    slots.set({ worker: 'w2' }, 2);
+    h.maintain();
+    await new Promise((r) => setTimeout(r, 60));
+    slots.set({ worker: 'w2' }, 3);
+    h.maintain();
+    await new Promise((r) => setTimeout(r, 60));
+    h.maintain();
+    let s = await scrapeHost(h);
+    expect(s.seriesCount('lt_slots')).toBe(0);
+    slots.set({ worker: 'w1' }, 5);
+    s = await scrapeHost(h);
+    expect(s.value('lt_slots', { worker: 'w1' })).toBe(5);
+    slots.labels({ worker: 'w1' }).inc(1);
+    slots.set({ worker: 'w3' }, 9);
+    s = await scrapeHost(h);
+    expect([s.value('lt_slots', { worker: 'w1' }), s.value('lt_slots', { worker: 'w3' }), s.seriesCount('lt_slots')]).toEqual([6, 9, 2]);
+  });
 });
