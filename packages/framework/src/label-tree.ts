@@ -22,8 +22,11 @@
 export const MANY: object = Object.freeze({ many: true });
 
 /**
- * SMALL_LEVEL: the most values a level keeps in a pair array before it moves them to a Map. A
- * linear scan of up to 8 `===` compares stays near one Map lookup; beyond, the Map's hash wins.
+ * SMALL_LEVEL: the most values a level keeps in a pair array before it moves them to a Map.
+ * Measured with 4 values (3-label observe(labels, v) over 64 label sets, 4 methods per route,
+ * whole processes interleaved, 30 pairs, load average 2-3): the pair array's scan took 0.96x the
+ * time of the same code with that level in a Map (8.5x vs 8.9x the histogram floor); 8 is a guess
+ * at where a scan of string compares stops beating one hash lookup, not measured.
  */
 export const SMALL_LEVEL = 8;
 
