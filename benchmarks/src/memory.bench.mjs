@@ -13,6 +13,11 @@
  * metricore's series through the core alone: the difference to metricore's row is its JS cache;
  * that row is also measured at twice the largest size, for the marginal cost of a series. A row
  * with no library at all shows what the measuring loop's own garbage leaves in every row.
+ *
+ * Every child measures right after the loop and again at rest (6 s idle, then the same collection;
+ * lib/memory-child.mjs): V8 grows its young generation to 32 MB while the series are created
+ * (capacity sized by recent survival, not live data) and returns it once idle. The target is
+ * judged at rest; both figures and new space's committed size are reported.
  */
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -64,34 +69,37 @@ async function memory({ quick }) {
   const rows = [];
   for (const size of sizes) {
     for (const name of [...PEER_NAMES, NATIVE_ONLY, LOOP_ONLY]) {
-      const rss = [];
-      const heap = [];
-      const committed = [];
-      const rest = [];
+      const runs = [];
       for (let i = 0; i < reps; i++) {
-        const m =
+        runs.push(
           name === NATIVE_ONLY
             ? runChild('metricore', size, '--native-only')
             : name === LOOP_ONLY
               ? runChild('metricore', size, '--loop-only')
-              : runChild(name, size);
-        rss.push(m.rssBytes / size);
-        heap.push(m.heapBytes / size);
-        committed.push(m.heapTotalBytes / size);
-        rest.push((m.rssBytes - m.heapTotalBytes) / size);
+              : runChild(name, size),
+        );
       }
+      // Right after the loop (top level, the figures this report always had) and at rest (`atRest`).
+      const perSeries = (ms) => ({
+        rssBytesPerSeries: summarize(ms.map((m) => m.rssBytes / size)),
+        heapBytesPerSeries: summarize(ms.map((m) => m.heapBytes / size)),
+        heapCommittedBytesPerSeries: summarize(ms.map((m) => m.heapTotalBytes / size)),
+        restBytesPerSeries: summarize(ms.map((m) => (m.rssBytes - m.heapTotalBytes) / size)),
+        newSpaceBytes: summarize(ms.map((m) => m.newSpaceBytes)),
+      });
       const row = {
         library: name,
         series: size,
         labels: 3,
-        rssBytesPerSeries: summarize(rss),
-        heapBytesPerSeries: summarize(heap),
-        heapCommittedBytesPerSeries: summarize(committed),
-        restBytesPerSeries: summarize(rest),
+        ...perSeries(runs),
+        baselineNewSpaceBytes: summarize(runs.map((m) => m.baselineNewSpaceBytes)),
+        atRest: perSeries(runs.map((m) => m.rest)),
       };
+      const mib = (b) => (b / 1048576).toFixed(0);
       log(
-        `memory ${name} ${size} series: resident ${row.rssBytesPerSeries.median.toFixed(0)} B/series ` +
-          `(heap used ${row.heapBytesPerSeries.median.toFixed(0)}, heap committed ${row.heapCommittedBytesPerSeries.median.toFixed(0)}, rest ${row.restBytesPerSeries.median.toFixed(0)})`,
+        `memory ${name} ${size} series: resident right after ${row.rssBytesPerSeries.median.toFixed(0)} B/series ` +
+          `(heap used ${row.heapBytesPerSeries.median.toFixed(0)}, heap committed ${row.heapCommittedBytesPerSeries.median.toFixed(0)}, rest ${row.restBytesPerSeries.median.toFixed(0)}, new space ${mib(row.newSpaceBytes.median)} MiB), ` +
+          `at rest ${row.atRest.rssBytesPerSeries.median.toFixed(0)} B/series (heap used ${row.atRest.heapBytesPerSeries.median.toFixed(0)}, heap committed ${row.atRest.heapCommittedBytesPerSeries.median.toFixed(0)}, rest ${row.atRest.restBytesPerSeries.median.toFixed(0)}, new space ${mib(row.atRest.newSpaceBytes.median)} MiB; baseline ${mib(row.baselineNewSpaceBytes.median)} MiB)`,
       );
       rows.push(row);
     }
@@ -106,10 +114,15 @@ async function memory({ quick }) {
   if (largest >= 10_000) {
     const atLargest = rows.find((r) => r.library === NATIVE_ONLY && r.series === largest);
     const doubled = [];
-    for (let i = 0; i < reps; i++) doubled.push(runChild('metricore', 2 * largest, '--native-only').rssBytes);
-    const growth = summarize(doubled).median - atLargest.rssBytesPerSeries.median * largest;
-    nativeMarginal = { from: largest, to: 2 * largest, rssBytesPerSeries: growth / largest };
-    log(`memory ${NATIVE_ONLY} marginal ${largest} -> ${2 * largest} series: ${nativeMarginal.rssBytesPerSeries.toFixed(0)} B/series resident`);
+    for (let i = 0; i < reps; i++) doubled.push(runChild('metricore', 2 * largest, '--native-only'));
+    const growth = (perSeries, rss) => (summarize(rss).median - perSeries.median * largest) / largest;
+    nativeMarginal = {
+      from: largest,
+      to: 2 * largest,
+      rssBytesPerSeries: growth(atLargest.rssBytesPerSeries, doubled.map((m) => m.rssBytes)),
+      atRestRssBytesPerSeries: growth(atLargest.atRest.rssBytesPerSeries, doubled.map((m) => m.rest.rssBytes)),
+    };
+    log(`memory ${NATIVE_ONLY} marginal ${largest} -> ${2 * largest} series: ${nativeMarginal.rssBytesPerSeries.toFixed(0)} B/series resident right after, ${nativeMarginal.atRestRssBytesPerSeries.toFixed(0)} B at rest`);
   }
   const heapKinds = [];
   for (const name of HEAP_KINDS_OF) {

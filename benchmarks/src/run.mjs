@@ -47,7 +47,8 @@ for (const name of scenarios) {
   const out = join(tmp, `${name}.json`);
   const run = spawnSync(process.execPath, ['--expose-gc', join(src, `${name}.bench.mjs`), ...(quick ? ['--quick'] : []), '--out', out], {
     stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: (quick ? 120 : 1800) * 1000,
+    // Quick memory children idle 12 s each to measure at rest (memory-child.mjs): about 100 s in all.
+    timeout: (quick ? 300 : 1800) * 1000,
   });
   if (run.status === 0) {
     results.scenarios[name] = { ...JSON.parse(readFileSync(out, 'utf8')), date: new Date().toISOString(), loadAverage: loadavg() };

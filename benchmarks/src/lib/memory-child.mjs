@@ -13,8 +13,18 @@
  * records: the loop builds the same label objects, strings and arrays and drops them, which is
  * what every row's figure includes besides the library (V8 keeps some of the pages that garbage
  * touched).
+ *
+ * Every run measures twice, the same way for every library: right after the loop (collected with
+ * settle()), and at rest: after REST_MS of idleness, the same settle() again. V8 sizes its young
+ * generation (new space) by recent survival: while the series are created, every scavenge sees
+ * megabytes survive and V8 doubles new space (1 -> 2 -> 4 -> 8 -> 16 MB semi-spaces, 32 MB
+ * committed), and it gives that capacity back only at a full collection once its allocation
+ * throughput over the last 5 s is low. The figure at rest is what a process holding these series
+ * costs once it is not creating more; the figure right after includes that transient GC capacity.
+ * Both report new space's committed size, so the difference is visible.
  */
 import { createRequire } from 'node:module';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { BUCKETS } from './inputs.mjs';
 import { createPeer } from './peers.mjs';
 import { diffKinds, heapByKind } from './heap-breakdown.mjs';
@@ -26,6 +36,8 @@ const nativeOnly = flag === '--native-only';
 const loopOnly = flag === '--loop-only';
 
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE'];
+/** REST_MS: idleness before the at-rest measurement: longer than V8's 5 s allocation-throughput window. */
+const REST_MS = 6000;
 
 // Native (napi) buffer finalizers run on a later turn, not inside gc(): yield between collections.
 async function settle() {
@@ -35,6 +47,26 @@ async function settle() {
   }
   const m = process.memoryUsage();
   return m;
+}
+
+/** rest: idles REST_MS (no timers, no allocation) so V8 sees a low allocation throughput. */
+function rest() {
+  return new Promise((resolve) => setTimeout(resolve, REST_MS));
+}
+
+/** newSpaceBytes: V8's young generation as committed now (both semi-spaces). */
+function newSpaceBytes() {
+  return getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
+}
+
+function deltas(before, after) {
+  return {
+    rssBytes: after.rss - before.rss,
+    heapBytes: after.heapUsed - before.heapUsed,
+    heapTotalBytes: after.heapTotal - before.heapTotal,
+    externalBytes: after.external - before.external,
+    newSpaceBytes: newSpaceBytes(),
+  };
 }
 
 function nativeCore() {
@@ -73,7 +105,11 @@ const h = core ? undefined : peer.histogram('bench_memory_request_duration_secon
 const record = core ? core.record : peer.name === 'opentelemetry' ? (labels, v) => h.record(v, labels) : (labels, v) => h.observe(labels, v);
 record({ route: 'warm', method: 'GET', code: '200' }, 0.1);
 await peer.scrape(false);
+// The baseline is taken at rest too (loading the library and the first scrape grew new space to
+// 4 MB on Node 20), so both figures count from a resting process.
+if (!heapKinds) await settle().then(rest);
 const before = heapKinds ? await settle().then(heapByKind) : await settle();
+const baselineNewSpaceBytes = newSpaceBytes();
 for (let i = 0; i < count; i++) {
   record({ route: `/api/v1/projects/${i >> 2}/builds`, method: METHODS[i & 3], code: String(200 + (i % 5)) }, 0.001 * (i % 1000));
 }
@@ -83,14 +119,10 @@ if (heapKinds) {
   const after = await settle().then(heapByKind);
   process.stdout.write(`${JSON.stringify({ kinds: diffKinds(before, after, count) })}\n`);
 } else {
-  const after = await settle();
-  process.stdout.write(
-    `${JSON.stringify({
-      rssBytes: after.rss - before.rss,
-      heapBytes: after.heapUsed - before.heapUsed,
-      heapTotalBytes: after.heapTotal - before.heapTotal,
-      externalBytes: after.external - before.external,
-    })}\n`,
-  );
+  const after = deltas(before, await settle());
+  await rest();
+  const atRest = deltas(before, await settle());
+  // Right after the loop at the top level (the figures before at-rest existed), at rest under `rest`.
+  process.stdout.write(`${JSON.stringify({ ...after, baselineNewSpaceBytes, rest: atRest })}\n`);
 }
 process.exit(0);

@@ -83,7 +83,8 @@ export class Counter<L extends string = string> extends Metric<CounterChild, L> 
       one?.inc(a ?? 1);
       return;
     }
-    const child = this.binder.cached(a);
+    // A counter's binder caches children, never bare handles (metric.ts).
+    const child = this.binder.cached(a) as CounterChild | undefined;
     if (child !== undefined) child.inc(b ?? 1);
     else this.recordFor(a, b ?? 1, false);
   }

@@ -55,6 +55,8 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
       (values) => this.makeFoldedChild(values),
       // Caches to prune after each upkeep: evicted series (TTL), demoted top-N values.
       definition.ttlMs !== undefined || this.ranked,
+      // Counters cache children (their inc(labels) adds into the child's delta cell), others handles.
+      definition.kind !== 'counter',
     );
   }
 
@@ -83,9 +85,14 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
    * and records together. Never throws: bad labels are counted and dropped.
    */
   protected recordFor(labels: Labels<L>, value: number, set: boolean): void {
-    const child = this.binder.cached(labels);
-    if (child !== undefined) {
-      record(set ? child.handle + SET_FLAG : child.handle, value);
+    const leaf = this.binder.cached(labels);
+    if (leaf !== undefined) {
+      // A handle when only this object form was used (histograms, gauges), else the child. Against
+      // the child-only cache before it (whole processes interleaved, 20 pairs, load average 2-4,
+      // every form in one process): observe(labels, v) with a handle leaf 0.98x, with a child leaf
+      // 0.98x, gauge set(labels, v) 1.00x, inc(labels) 0.98x, labels() child 0.99x.
+      const handle = typeof leaf === 'number' ? leaf : leaf.handle;
+      record(set ? handle + SET_FLAG : handle, value);
       return;
     }
     try {
