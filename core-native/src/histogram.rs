@@ -165,14 +165,29 @@ impl<'a> HistogramCells<'a> {
     }
 
     /// Records `v` (already checked finite) on behalf of JS thread `thread` (never `NO_OWNER`).
+    ///
+    /// The first writer records into the inline block; the second writer's shard (the first one
+    /// linked) is checked inline too, so two threads recording into one series cost the same per
+    /// sample. Only further writers, a first sample and a full count take the cold walk. Before,
+    /// every sample of the second writer went through the cold walk: in the threads scenario it
+    /// spent ~30% more CPU per sample than the owner (perf: `observe_cold` 6.2% of its samples;
+    /// per-thread CPU from schedstat 20-33 vs 15-25 ns per sample), and the 2-thread run waits
+    /// for the slower thread.
     #[inline]
     pub(crate) fn observe(&self, bounds: &[f64], thread: u32, v: f64) {
         let idx = bucket_index(bounds, v);
         let owner = self.owner.load(Relaxed);
-        if (owner == thread || (owner == NO_OWNER && self.owner.compare_exchange(NO_OWNER, thread, Relaxed, Relaxed).is_ok()))
-            && self.block.record(idx, v)
-        {
-            return;
+        if owner == thread {
+            if self.block.record(idx, v) {
+                return;
+            }
+        } else if owner != NO_OWNER {
+            // SAFETY: see `shards`: a linked shard lives as long as the series.
+            if let Some(second) = unsafe { self.next.load(Acquire).as_ref() } {
+                if second.owner.load(Relaxed) == thread && second.block.record(idx, v) {
+                    return;
+                }
+            }
         }
         self.observe_cold(idx, thread, v);
     }
@@ -181,6 +196,9 @@ impl<'a> HistogramCells<'a> {
     #[cold]
     fn observe_cold(&self, idx: usize, thread: u32, v: f64) {
         debug_assert!(thread & SEALED == 0 && thread != NO_OWNER);
+        if self.owner.load(Relaxed) == NO_OWNER && self.owner.compare_exchange(NO_OWNER, thread, Relaxed, Relaxed).is_ok() && self.block.record(idx, v) {
+            return;
+        }
         loop {
             let shard = self.shard_of(thread);
             if shard.block.record(idx, v) {
@@ -368,6 +386,22 @@ mod tests {
         assert_eq!(cells.snapshot().buckets[0], 1);
         cells.reset();
         assert_eq!(cells.snapshot(), HistogramSnapshot { buckets: vec![0, 0, 0], sum: 0.0 });
+    }
+
+    #[test]
+    fn the_second_writer_records_into_its_own_shard_and_a_third_into_another() {
+        let bounds = [1.0, 2.0];
+        let owned = OwnedHistogram::new(bounds.len() + 1);
+        let cells = owned.cells();
+        for _ in 0..3 {
+            cells.observe(&bounds, 4, 0.5);
+            cells.observe(&bounds, 5, 1.5);
+            cells.observe(&bounds, 6, 2.5);
+        }
+        let per_shard: Vec<(u32, Vec<u32>)> =
+            cells.shards().map(|s| (s.owner.load(Relaxed), s.block.counts().iter().map(|c| c.load(Relaxed)).collect())).collect();
+        assert_eq!(per_shard, vec![(4, vec![3, 0, 0]), (5, vec![0, 3, 0]), (6, vec![0, 0, 3])]);
+        assert_eq!(cells.snapshot().sum, 3.0 * (0.5 + 1.5 + 2.5));
     }
 
     #[test]
