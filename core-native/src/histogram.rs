@@ -88,6 +88,25 @@ impl Block {
     }
 }
 
+/// The cells one thread writes in one series (its inline block or its shard), as
+/// `HistogramCells::observe` found them. They stay that thread's for the life of the series: a
+/// shard is never freed or given to another thread, and `reset` keeps owners. Only a full count
+/// moves the thread on (`observe` returns false, and the caller goes back to
+/// `HistogramCells::observe`, which seals the block). So a caller may keep a `Writer` for as long
+/// as it checks the series' tag before each sample, as `record::apply` does for a run of samples
+/// of one handle.
+#[derive(Clone, Copy)]
+pub(crate) struct Writer(Block);
+
+impl Writer {
+    /// Records `v` (already checked finite) as the only writer of these cells; false, recording
+    /// nothing, when its count is full.
+    #[inline]
+    pub(crate) fn observe(&self, bounds: &[f64], v: f64) -> bool {
+        self.0.record(bucket_index(bounds, v), v)
+    }
+}
+
 /// A further writer's shard: one heap block with its cells, linked after the series' own cells.
 pub(crate) struct Shard {
     owner: AtomicU32,
@@ -173,23 +192,28 @@ impl<'a> HistogramCells<'a> {
     /// spent ~30% more CPU per sample than the owner (perf: `observe_cold` 6.2% of its samples;
     /// per-thread CPU from schedstat 20-33 vs 15-25 ns per sample), and the 2-thread run waits
     /// for the slower thread.
+    ///
+    /// Returns the cells it recorded into when they are the thread's for good (its inline block
+    /// or its first linked shard): `record::apply` records the next samples of the same handle
+    /// straight into them (see `Writer`).
     #[inline]
-    pub(crate) fn observe(&self, bounds: &[f64], thread: u32, v: f64) {
+    pub(crate) fn observe(&self, bounds: &[f64], thread: u32, v: f64) -> Option<Writer> {
         let idx = bucket_index(bounds, v);
         let owner = self.owner.load(Relaxed);
         if owner == thread {
             if self.block.record(idx, v) {
-                return;
+                return Some(Writer(self.block));
             }
         } else if owner != NO_OWNER {
             // SAFETY: see `shards`: a linked shard lives as long as the series.
             if let Some(second) = unsafe { self.next.load(Acquire).as_ref() } {
                 if second.owner.load(Relaxed) == thread && second.block.record(idx, v) {
-                    return;
+                    return Some(Writer(second.block));
                 }
             }
         }
         self.observe_cold(idx, thread, v);
+        None
     }
 
     /// A sample of a thread that does not own the first shard, or whose count there is full.
