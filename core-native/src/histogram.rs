@@ -93,8 +93,8 @@ impl Block {
 /// shard is never freed or given to another thread, and `reset` keeps owners. Only a full count
 /// moves the thread on (`observe` returns false, and the caller goes back to
 /// `HistogramCells::observe`, which seals the block). So a caller may keep a `Writer` for as long
-/// as it checks the series' tag before each sample, as `record::apply` does for a run of samples
-/// of one handle.
+/// as it checks the series' tag before each sample, as `record::apply` does for a batch of
+/// samples of one handle.
 #[derive(Clone, Copy)]
 pub(crate) struct Writer(Block);
 
@@ -186,34 +186,42 @@ impl<'a> HistogramCells<'a> {
     /// Records `v` (already checked finite) on behalf of JS thread `thread` (never `NO_OWNER`).
     ///
     /// The first writer records into the inline block; the second writer's shard (the first one
-    /// linked) is checked inline too, so two threads recording into one series cost the same per
-    /// sample. Only further writers, a first sample and a full count take the cold walk. Before,
-    /// every sample of the second writer went through the cold walk: in the threads scenario it
-    /// spent ~30% more CPU per sample than the owner (perf: `observe_cold` 6.2% of its samples;
-    /// per-thread CPU from schedstat 20-33 vs 15-25 ns per sample), and the 2-thread run waits
-    /// for the slower thread.
-    ///
-    /// Returns the cells it recorded into when they are the thread's for good (its inline block
-    /// or its first linked shard): `record::apply` records the next samples of the same handle
-    /// straight into them (see `Writer`).
+    /// linked) is checked inline too, so two threads recording into one series cost about the
+    /// same per sample. Only further writers, a first sample and a full count take the cold walk.
+    /// Before, every sample of the second writer went through the cold walk: in the threads
+    /// scenario it spent ~30% more CPU per sample than the owner (perf: `observe_cold` 6.2% of
+    /// its samples; per-thread CPU from schedstat 20-33 vs 15-25 ns per sample), and the 2-thread
+    /// run waits for the slower thread.
     #[inline]
-    pub(crate) fn observe(&self, bounds: &[f64], thread: u32, v: f64) -> Option<Writer> {
+    pub(crate) fn observe(&self, bounds: &[f64], thread: u32, v: f64) {
         let idx = bucket_index(bounds, v);
         let owner = self.owner.load(Relaxed);
         if owner == thread {
             if self.block.record(idx, v) {
-                return Some(Writer(self.block));
+                return;
             }
         } else if owner != NO_OWNER {
             // SAFETY: see `shards`: a linked shard lives as long as the series.
             if let Some(second) = unsafe { self.next.load(Acquire).as_ref() } {
                 if second.owner.load(Relaxed) == thread && second.block.record(idx, v) {
-                    return Some(Writer(second.block));
+                    return;
                 }
             }
         }
         self.observe_cold(idx, thread, v);
-        None
+    }
+
+    /// The cells `thread` writes in this series when they are its inline block or its first
+    /// linked shard (the ones `observe` finds inline), for a caller that records a run of samples
+    /// (see `Writer`); None otherwise (the caller keeps using `observe`).
+    #[inline]
+    pub(crate) fn writer(&self, thread: u32) -> Option<Writer> {
+        if self.owner.load(Relaxed) == thread {
+            return Some(Writer(self.block));
+        }
+        // SAFETY: see `shards`: a linked shard lives as long as the series.
+        let second = unsafe { self.next.load(Acquire).as_ref() }?;
+        (second.owner.load(Relaxed) == thread).then_some(Writer(second.block))
     }
 
     /// A sample of a thread that does not own the first shard, or whose count there is full.
