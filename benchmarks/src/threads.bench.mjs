@@ -8,6 +8,7 @@
  * speed-up is what this machine gives two such loops at all (on a VM whose two vCPUs share a
  * physical core it stays well below 2x), the ceiling for metricore's.
  */
+import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { MetricsHost } from '@metricore/framework';
 import { scrapeHost } from '@metricore/framework/testing';
@@ -18,15 +19,17 @@ import { summarize } from './lib/stats.mjs';
 const once = (worker, expected) =>
   new Promise((resolve, reject) => {
     const onMessage = (m) => {
-      if (m !== expected && !(expected === 'flushed' && m?.flushed)) return;
+      if (m !== expected && !(m !== null && typeof m === 'object' && m[expected])) return;
       worker.off('message', onMessage);
-      resolve();
+      worker.off('error', reject);
+      resolve(m);
     };
     worker.on('message', onMessage);
     worker.once('error', reject);
   });
 
 async function threads({ quick }) {
+  const loadAverageStart = loadavg();
   const ops = quick ? VALUE_COUNT * 4 : VALUE_COUNT * 128; // 8,388,608 per thread per repetition
   const reps = 5;
   const values = logUniformValues();
@@ -38,41 +41,58 @@ async function threads({ quick }) {
   // floor 1, floor 2, then again), so the four rows share the machine's load of the moment: run
   // one after another on a loaded machine, a ratio compared two different loads.
   const configs = [];
+  let warmCalls = 0;
+  let warmOps = 0;
   for (const subject of ['metricore', 'floor']) {
     for (const count of [1, 2]) {
       const registry = `bench-threads-${count}`;
       const workers = [];
       for (let i = 0; i < count; i++) {
         const worker = new Worker(new URL('./lib/thread-worker.mjs', import.meta.url), { workerData: { registry, metric, ops, subject } });
-        await once(worker, 'ready');
+        // Each worker warms its loop up before `ready` (thread-worker.mjs); those samples count in the totals.
+        ({ warmCalls, warmOps } = await once(worker, 'ready'));
         workers.push(worker);
       }
-      configs.push({ subject, count, registry, workers, opsPerSecond: [] });
+      configs.push({ subject, count, registry, workers, opsPerSecond: [], cpuNsPerOp: [], waitShare: [] });
     }
   }
   for (let r = 0; r < reps + 1; r++) {
     for (const config of configs) {
       const started = performance.now();
+      const sched = config.workers.map((w) => once(w, 'sched'));
       await Promise.all(config.workers.map((w) => { const p = once(w, 'done'); w.postMessage('run'); return p; }));
       const seconds = (performance.now() - started) / 1000;
-      if (r > 0) config.opsPerSecond.push((ops * config.count) / seconds); // repetition 0 is the warm-up
+      const done = await Promise.all(sched);
+      if (r === 0) continue; // repetition 0 is the warm-up
+      config.opsPerSecond.push((ops * config.count) / seconds);
+      // Per thread: CPU time per observation, and the share of the repetition it spent runnable
+      // but waiting for a CPU (the machine's other load, or the other thread of the row).
+      for (const { cpuNs, waitNs } of done) {
+        if (cpuNs === undefined) continue;
+        config.cpuNsPerOp.push(cpuNs / ops);
+        config.waitShare.push(waitNs / (seconds * 1e9));
+      }
     }
   }
-  for (const { subject, count, registry, workers, opsPerSecond } of configs) {
+  for (const { subject, count, registry, workers, opsPerSecond, cpuNsPerOp, waitShare } of configs) {
     await Promise.all(workers.map((w) => { const p = once(w, 'flushed'); w.postMessage('flush'); return p; }));
     const row = { subject, threads: count, opsPerSecond: summarize(opsPerSecond), nsPerOpPerThread: summarize(opsPerSecond.map((o) => (1e9 * count) / o)) };
+    if (cpuNsPerOp.length > 0) Object.assign(row, { cpuNsPerOp: summarize(cpuNsPerOp), waitShare: summarize(waitShare) });
     if (subject === 'metricore') {
       const host = new MetricsHost({ registry });
       host.histogram({ name: metric, help: 'threads scenario', labelNames: ['route'], buckets: BUCKETS });
       const { count: scraped, sum } = (await scrapeHost(host)).histogram(metric, { route: '/shared' });
-      const expectedCount = ops * count * (reps + 1);
-      const expectedSum = cycleSum * (ops / VALUE_COUNT) * count * (reps + 1);
+      let warmSum = 0;
+      for (let i = 0; i < warmOps; i++) warmSum += values[i];
+      const expectedCount = (ops * (reps + 1) + warmCalls * warmOps) * count;
+      const expectedSum = (cycleSum * (ops / VALUE_COUNT) * (reps + 1) + warmSum * warmCalls) * count;
       const exact = scraped === expectedCount && Math.abs(sum - expectedSum) <= 1e-9 * expectedSum;
       await host.close();
       Object.assign(row, { expectedCount, scrapedCount: scraped, expectedSum, scrapedSum: sum, exact });
     }
     await Promise.all(workers.map((w) => w.terminate()));
-    log(`threads ${subject} ${count}: ${(row.opsPerSecond.median / 1e6).toFixed(1)} M obs/s${row.exact === undefined ? '' : `, count ${row.scrapedCount}/${row.expectedCount}, exact ${row.exact}`}`);
+    const sched = row.cpuNsPerOp ? `, CPU ${row.cpuNsPerOp.median.toFixed(1)} ns/obs per thread, waiting for a CPU ${(100 * row.waitShare.median).toFixed(0)}%` : '';
+    log(`threads ${subject} ${count}: ${(row.opsPerSecond.median / 1e6).toFixed(1)} M obs/s${sched}${row.exact === undefined ? '' : `, count ${row.scrapedCount}/${row.expectedCount}, exact ${row.exact}`}`);
     rows.push(row);
   }
   const speedup = (subject) => {
@@ -80,7 +100,7 @@ async function threads({ quick }) {
     return two / one;
   };
   // `rows` (metricore only) and `speedup` keep their earlier meaning; the floor has its own.
-  return { opsPerThread: ops, reps, rows: rows.filter((r) => r.subject === 'metricore'), floorRows: rows.filter((r) => r.subject === 'floor'), speedup: speedup('metricore'), floorSpeedup: speedup('floor') };
+  return { loadAverageStart, opsPerThread: ops, reps, rows: rows.filter((r) => r.subject === 'metricore'), floorRows: rows.filter((r) => r.subject === 'floor'), speedup: speedup('metricore'), floorSpeedup: speedup('floor') };
 }
 
 runScenario('threads', threads);

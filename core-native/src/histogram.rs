@@ -88,6 +88,25 @@ impl Block {
     }
 }
 
+/// The cells one thread writes in one series (its inline block or its shard), as
+/// `HistogramCells::observe` found them. They stay that thread's for the life of the series: a
+/// shard is never freed or given to another thread, and `reset` keeps owners. Only a full count
+/// moves the thread on (`observe` returns false, and the caller goes back to
+/// `HistogramCells::observe`, which seals the block). So a caller may keep a `Writer` for as long
+/// as it checks the series' tag before each sample, as `record::apply` does for a batch of
+/// samples of one handle.
+#[derive(Clone, Copy)]
+pub(crate) struct Writer(Block);
+
+impl Writer {
+    /// Records `v` (already checked finite) as the only writer of these cells; false, recording
+    /// nothing, when its count is full.
+    #[inline]
+    pub(crate) fn observe(&self, bounds: &[f64], v: f64) -> bool {
+        self.0.record(bucket_index(bounds, v), v)
+    }
+}
+
 /// A further writer's shard: one heap block with its cells, linked after the series' own cells.
 pub(crate) struct Shard {
     owner: AtomicU32,
@@ -165,22 +184,53 @@ impl<'a> HistogramCells<'a> {
     }
 
     /// Records `v` (already checked finite) on behalf of JS thread `thread` (never `NO_OWNER`).
+    ///
+    /// The first writer records into the inline block; the second writer's shard (the first one
+    /// linked) is checked inline too, so two threads recording into one series cost about the
+    /// same per sample. Only further writers, a first sample and a full count take the cold walk.
+    /// Before, every sample of the second writer went through the cold walk: in the threads
+    /// scenario it spent ~30% more CPU per sample than the owner (perf: `observe_cold` 6.2% of
+    /// its samples; per-thread CPU from schedstat 20-33 vs 15-25 ns per sample), and the 2-thread
+    /// run waits for the slower thread.
     #[inline]
     pub(crate) fn observe(&self, bounds: &[f64], thread: u32, v: f64) {
         let idx = bucket_index(bounds, v);
         let owner = self.owner.load(Relaxed);
-        if (owner == thread || (owner == NO_OWNER && self.owner.compare_exchange(NO_OWNER, thread, Relaxed, Relaxed).is_ok()))
-            && self.block.record(idx, v)
-        {
-            return;
+        if owner == thread {
+            if self.block.record(idx, v) {
+                return;
+            }
+        } else if owner != NO_OWNER {
+            // SAFETY: see `shards`: a linked shard lives as long as the series.
+            if let Some(second) = unsafe { self.next.load(Acquire).as_ref() } {
+                if second.owner.load(Relaxed) == thread && second.block.record(idx, v) {
+                    return;
+                }
+            }
         }
         self.observe_cold(idx, thread, v);
+    }
+
+    /// The cells `thread` writes in this series when they are its inline block or its first
+    /// linked shard (the ones `observe` finds inline), for a caller that records a run of samples
+    /// (see `Writer`); None otherwise (the caller keeps using `observe`).
+    #[inline]
+    pub(crate) fn writer(&self, thread: u32) -> Option<Writer> {
+        if self.owner.load(Relaxed) == thread {
+            return Some(Writer(self.block));
+        }
+        // SAFETY: see `shards`: a linked shard lives as long as the series.
+        let second = unsafe { self.next.load(Acquire).as_ref() }?;
+        (second.owner.load(Relaxed) == thread).then_some(Writer(second.block))
     }
 
     /// A sample of a thread that does not own the first shard, or whose count there is full.
     #[cold]
     fn observe_cold(&self, idx: usize, thread: u32, v: f64) {
         debug_assert!(thread & SEALED == 0 && thread != NO_OWNER);
+        if self.owner.load(Relaxed) == NO_OWNER && self.owner.compare_exchange(NO_OWNER, thread, Relaxed, Relaxed).is_ok() && self.block.record(idx, v) {
+            return;
+        }
         loop {
             let shard = self.shard_of(thread);
             if shard.block.record(idx, v) {
@@ -368,6 +418,22 @@ mod tests {
         assert_eq!(cells.snapshot().buckets[0], 1);
         cells.reset();
         assert_eq!(cells.snapshot(), HistogramSnapshot { buckets: vec![0, 0, 0], sum: 0.0 });
+    }
+
+    #[test]
+    fn the_second_writer_records_into_its_own_shard_and_a_third_into_another() {
+        let bounds = [1.0, 2.0];
+        let owned = OwnedHistogram::new(bounds.len() + 1);
+        let cells = owned.cells();
+        for _ in 0..3 {
+            cells.observe(&bounds, 4, 0.5);
+            cells.observe(&bounds, 5, 1.5);
+            cells.observe(&bounds, 6, 2.5);
+        }
+        let per_shard: Vec<(u32, Vec<u32>)> =
+            cells.shards().map(|s| (s.owner.load(Relaxed), s.block.counts().iter().map(|c| c.load(Relaxed)).collect())).collect();
+        assert_eq!(per_shard, vec![(4, vec![3, 0, 0]), (5, vec![0, 3, 0]), (6, vec![0, 0, 3])]);
+        assert_eq!(cells.snapshot().sum, 3.0 * (0.5 + 1.5 + 2.5));
     }
 
     #[test]

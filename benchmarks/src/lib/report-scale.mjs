@@ -72,7 +72,7 @@ export function scaleTargets(results) {
   const thr = s.threads;
   if (thr?.rows?.length === 2) {
     const exact = thr.rows.every((r) => r.exact);
-    const floor = thr.floorSpeedup === undefined ? '' : ` (plain typed-array floor, nothing shared: ${x(thr.floorSpeedup)})`;
+    const floor = thr.floorSpeedup === undefined ? '' : ` (plain typed-array floor, nothing shared, same run: ${x(thr.floorSpeedup)}; metricore/floor ${fmt(thr.speedup / thr.floorSpeedup, 2)})`;
     add('2 worker_threads into one family', '≥ 1.8x one thread; totals exact', `${x(thr.speedup)} one thread${floor}; totals ${exact ? 'exact' : 'NOT exact'}`, thr.speedup >= 1.8 && exact);
   }
   return out;
@@ -164,14 +164,21 @@ export function threadsSection(r) {
     fmt(row.opsPerSecond.median / 1e6, 2),
     `${fmt(row.opsPerSecond.min / 1e6, 2)}–${fmt(row.opsPerSecond.max / 1e6, 2)}`,
     fmt(row.nsPerOpPerThread.median),
+    row.cpuNsPerOp === undefined ? '—' : fmt(row.cpuNsPerOp.median),
+    row.waitShare === undefined ? '—' : `${fmt(100 * row.waitShare.median, 0)}%`,
     row.expectedCount === undefined ? '—' : `${row.scrapedCount}/${row.expectedCount}`,
     row.exact === undefined ? '—' : row.exact ? 'yes' : '**no**',
   ]);
-  const floor = r.floorSpeedup === undefined ? '' : ` The plain typed-array floor, one histogram per thread with nothing shared, reaches **${x(r.floorSpeedup)}**: what this machine gives two such loops at all, so the ceiling for metricore's figure.`;
+  const floor = r.floorSpeedup === undefined ? '' : ` The plain typed-array floor, one histogram per thread with nothing shared, reaches **${x(r.floorSpeedup)}** in the same run: what this machine gives two such loops at all at that moment, so the ceiling for metricore's figure (metricore/floor ${fmt(r.speedup / r.floorSpeedup, 2)}).`;
+  const avg = (l) => l.map((v) => fmt(v, 2)).join(', ');
+  const load = r.loadAverage ? ` Load average (1, 5, 15 min)${r.loadAverageStart ? ` at the start ${avg(r.loadAverageStart)},` : ''} at the end ${avg(r.loadAverage)}.` : '';
+  const sched = r.rows.some((row) => row.cpuNsPerOp)
+    ? ` "CPU ns" is each thread's own time on a CPU per observation during the loop, and "waiting" the share of a repetition it was runnable but waiting for a CPU (Linux schedstat, medians over threads and repetitions; read after a 1 ms sleep outside the timed window, which brings a running thread's figures up to date; "waiting" may include the wake-up from that sleep): a 2-thread row whose CPU ns match the 1-thread row's lost its speed-up to waiting, not to contention between the threads.`
+    : '';
   return `## Threads (metricore only: prom-client's metrics live in one thread's heap)
 
-Each worker_thread defines the same family in the same registry and records ${r.opsPerThread.toLocaleString('en')} observations into one shared series per repetition (${r.reps} timed after a warm-up; the repetitions of the four rows interleave, so each ratio compares runs under the same load of the machine). Speed-up of 2 threads over 1: **${x(r.speedup)}**.${floor}
+Each worker_thread defines the same family in the same registry and records ${r.opsPerThread.toLocaleString('en')} observations into one shared series per repetition, in one function called per repetition that each worker first warms up with short calls (so V8 runs it optimised as a whole, as it runs a user's hot handler, not through on-stack replacement); ${r.reps} repetitions are timed after an untimed one, and the repetitions of the four rows interleave, so each ratio compares runs under the same load of the machine. Speed-up of 2 threads over 1: **${x(r.speedup)}**.${floor}${load}${sched}
 
-${table(['subject', 'threads', 'M observations/s (median)', 'min–max', 'ns per observation per thread', 'scraped _count / recorded', 'totals exact'], rows)}
+${table(['subject', 'threads', 'M observations/s (median)', 'min–max', 'ns per observation per thread', 'CPU ns per observation per thread', 'waiting for a CPU', 'scraped _count / recorded', 'totals exact'], rows)}
 `;
 }
