@@ -388,7 +388,8 @@ export class MetricsHost {
       return BodyStream.of(await this.renderWhole(format, gzip, exclude), (body) => this.release(body), done);
     }
     const source = native.renderStream(this.registry, format === 'openmetrics', gzip, exclude);
-    return new BodyStream(source, (piece) => native.recycleBody(piece.buffer as ArrayBuffer), done);
+    // Gzip: two pieces compress at once on two pool threads while a third is written.
+    return new BodyStream(source, (piece) => native.recycleBody(piece.buffer as ArrayBuffer), done, gzip ? 2 : 1);
   }
 
   /**
