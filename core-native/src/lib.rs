@@ -439,7 +439,7 @@ pub fn recycle_body(body: ArrayBuffer) -> napi::Result<(), ErrorCode> {
 }
 
 /// RenderStream: a body rendered piece by piece on the libuv pool (`renderStream`). Each piece is
-/// a Buffer of about 1 MiB of text (or ~2 MiB of text gzipped, ~130 KiB) from the render pool;
+/// a Buffer of about 1 MiB of text (or 1 MiB of text gzipped, ~65 KiB) from the render pool;
 /// hand it back with `recycleBody` once written. `close` (or V8 collecting the stream) stops the render.
 #[napi]
 pub struct RenderStream {

@@ -13,8 +13,7 @@ export interface PieceSource {
 }
 
 /**
- * BodyStream: the pieces of one body, in order, each about 1 MiB of text (2 MiB of text, ~130 KiB,
- * gzipped).
+ * BodyStream: the pieces of one body, in order, each about 1 MiB of text (~65 KiB gzipped).
  * Iterate it once (`for await`, or `writeBody` from body-writer.ts); hand every piece back with
  * `release(piece)` once it is written, so its memory serves the next piece instead of waiting for
  * the garbage collector. Leaving the loop early (or `close()`) stops the render. Not safe to
