@@ -363,7 +363,9 @@ impl Stream {
             }
             yield_cpu();
         };
-        if last {
+        if last || self.is_closed() {
+            // Done, or closed while this piece rendered (`close` could not take the lock): the
+            // cursor's series list goes now, not when the stream is collected.
             st.cursor = None;
         }
         let compressor = if self.gzip { Some(st.spare.pop().unwrap_or_else(|| flate2::Compress::new(gzip_level(), false))) } else { None };
