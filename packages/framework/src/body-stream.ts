@@ -42,7 +42,7 @@ export class BodyStream implements AsyncIterable<Buffer> {
   /** next: the next piece (the ones after it start rendering now), or null at the end. */
   async next(): Promise<Buffer | null> {
     if (this.closed) return null;
-    this.fill(1);
+    if (this.ahead.length === 0) this.fill();
     const piece = await (this.ahead.shift() as Promise<Buffer | null>);
     if (piece === null) {
       this.completed = true;
@@ -57,13 +57,13 @@ export class BodyStream implements AsyncIterable<Buffer> {
       return null;
     }
     // Rendering the next pieces overlaps writing this one.
-    this.fill(0);
+    this.fill();
     return piece;
   }
 
-  /** Asks the source for pieces until `depth + extra` are pending. */
-  private fill(extra: number): void {
-    while (this.ahead.length < this.depth + extra) {
+  /** Asks the source for pieces until `depth` are pending (with depth 1: one prefetched piece, as before depths existed). */
+  private fill(): void {
+    while (this.ahead.length < Math.max(1, this.depth)) {
       const pending = this.source.next();
       // A piece that fails while another is awaited is reported when it is awaited (or dropped by close).
       pending.catch(() => undefined);
