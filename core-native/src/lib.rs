@@ -438,49 +438,34 @@ pub fn recycle_body(body: ArrayBuffer) -> napi::Result<(), ErrorCode> {
     body.detach().map_err(from_napi)
 }
 
-/// What a `RenderStream` and its running `next` task share.
-pub struct StreamState {
-    chunks: std::sync::Mutex<Option<render::Chunks>>,
-    /// Set by `close`: the render is dropped by whoever holds the lock next, so `close` never
-    /// waits on the JS thread for a piece being rendered on the pool.
-    closed: std::sync::atomic::AtomicBool,
-}
-
-impl StreamState {
-    fn is_closed(&self) -> bool {
-        self.closed.load(std::sync::atomic::Ordering::Acquire)
-    }
-}
-
 /// RenderStream: a body rendered piece by piece on the libuv pool (`renderStream`). Each piece is
-/// a Buffer of about 1 MiB of text (or ~256 KiB gzipped) from the render pool; hand it back with
-/// `recycleBody` once written. `close` (or V8 collecting the stream) stops the render.
+/// a Buffer of about 1 MiB of text (or 1 MiB of text gzipped, ~65 KiB) from the render pool;
+/// hand it back with `recycleBody` once written. `close` (or V8 collecting the stream) stops the render.
 #[napi]
 pub struct RenderStream {
-    shared: std::sync::Arc<StreamState>,
+    shared: std::sync::Arc<render::Stream>,
 }
 
 #[napi]
 impl RenderStream {
     /// next: renders the next piece on the libuv pool; resolves `null` once the body is complete
-    /// or the stream was closed. One call at a time.
+    /// or the stream was closed. Several calls may be pending at once (the pieces resolve in the
+    /// order asked for, gzip pieces compress in parallel); each resolves the piece of its call.
     #[napi(ts_return_type = "Promise<Buffer | null>")]
     pub fn next(&self) -> AsyncTask<RenderChunkTask> {
-        AsyncTask::new(RenderChunkTask { shared: self.shared.clone() })
+        AsyncTask::new(RenderChunkTask { shared: self.shared.clone(), ticket: self.shared.take_ticket() })
     }
 
     /// close: stops the render early and frees what it holds (idempotent, never blocks).
     #[napi]
     pub fn close(&self) {
-        self.shared.closed.store(true, std::sync::atomic::Ordering::Release);
-        if let Ok(mut chunks) = self.shared.chunks.try_lock() {
-            chunks.take();
-        }
+        self.shared.close();
     }
 }
 
 pub struct RenderChunkTask {
-    shared: std::sync::Arc<StreamState>,
+    shared: std::sync::Arc<render::Stream>,
+    ticket: u64,
 }
 
 impl<'task> ScopedTask<'task> for RenderChunkTask {
@@ -489,26 +474,16 @@ impl<'task> ScopedTask<'task> for RenderChunkTask {
     type JsValue = Option<BufferSlice<'task>>;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        let shared = &self.shared;
+        let (shared, ticket) = (&self.shared, self.ticket);
         // AsyncTask has no unwind guard of its own.
-        Ok(caught(|| {
-            let mut guard = shared.chunks.lock().unwrap_or_else(|e| e.into_inner());
-            let Some(chunks) = guard.as_mut().filter(|_| !shared.is_closed()) else {
-                guard.take();
-                return Ok(None);
-            };
-            let next = chunks.next_chunk().map_err(|e| CoreError::Panic { detail: format!("gzip failed: {e}") });
-            if shared.is_closed() || !matches!(next, Ok(Some(_))) {
-                guard.take();
+        Ok(caught(|| match shared.piece(ticket) {
+            // Closed while this piece rendered: nobody reads it.
+            Ok(Some(piece)) if shared.is_closed() => {
+                buffer_pool::give(piece);
+                Ok(None)
             }
-            match next {
-                // Closed while this piece rendered: nobody reads it.
-                Ok(Some(piece)) if shared.is_closed() => {
-                    buffer_pool::give(piece);
-                    Ok(None)
-                }
-                other => other,
-            }
+            Ok(piece) => Ok(piece),
+            Err(e) => Err(CoreError::Panic { detail: format!("gzip failed: {e}") }),
         }))
     }
 
@@ -527,9 +502,8 @@ impl<'task> ScopedTask<'task> for RenderChunkTask {
 #[napi(catch_unwind)]
 pub fn render_stream(registry: String, openmetrics: bool, gzip: bool, exclude: Vec<u32>) -> RenderStream {
     let format = if openmetrics { Format::OpenMetrics } else { Format::Text };
-    let chunks = render::Chunks::new(registry::registry(&registry), format, &exclude, gzip);
-    let shared = StreamState { chunks: std::sync::Mutex::new(Some(chunks)), closed: std::sync::atomic::AtomicBool::new(false) };
-    RenderStream { shared: std::sync::Arc::new(shared) }
+    let stream = render::Stream::new(registry::registry(&registry), format, &exclude, gzip);
+    RenderStream { shared: std::sync::Arc::new(stream) }
 }
 
 /// contentTypes: `[text 0.0.4, OpenMetrics 1.0.0]` content types, as the renderer writes them.

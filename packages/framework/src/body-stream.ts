@@ -1,6 +1,6 @@
 /**
  * body-stream: one scrape's body as a sequence of pieces, rendered by the core on the libuv pool
- * one piece ahead of the reader, so the first bytes leave before the render ends and the process
+ * one or more pieces ahead of the reader, so the first bytes leave before the render ends and the process
  * never holds the whole exposition (a 100k-series body is ~230 MB of text).
  */
 
@@ -13,7 +13,7 @@ export interface PieceSource {
 }
 
 /**
- * BodyStream: the pieces of one body, in order, each about 1 MiB of text (~256 KiB gzipped).
+ * BodyStream: the pieces of one body, in order, each about 1 MiB of text (~65 KiB gzipped).
  * Iterate it once (`for await`, or `writeBody` from body-writer.ts); hand every piece back with
  * `release(piece)` once it is written, so its memory serves the next piece instead of waiting for
  * the garbage collector. Leaving the loop early (or `close()`) stops the render. Not safe to
@@ -24,24 +24,29 @@ export class BodyStream implements AsyncIterable<Buffer> {
   bytes = 0;
   /** completed: every piece was handed out. */
   completed = false;
-  private prefetched: Promise<Buffer | null> | undefined;
+  /** The pieces asked for and not handed out yet, in order. */
+  private readonly ahead: Promise<Buffer | null>[] = [];
   private closed = false;
 
+  /**
+   * `depth`: pieces rendering ahead of the one being handed out (at least 1). The core renders
+   * pieces in order and compresses gzip pieces in parallel, so 2 keeps two pool threads busy.
+   */
   constructor(
     private readonly source: PieceSource,
     private readonly recycle: (piece: Buffer) => void,
     private readonly onComplete?: (bytes: number) => void,
+    private readonly depth = 1,
   ) {}
 
-  /** next: the next piece (the one after it starts rendering now), or null at the end. */
+  /** next: the next piece (the ones after it start rendering now), or null at the end. */
   async next(): Promise<Buffer | null> {
     if (this.closed) return null;
-    const current = this.prefetched ?? this.source.next();
-    this.prefetched = undefined;
-    const piece = await current;
+    if (this.ahead.length === 0) this.fill();
+    const piece = await (this.ahead.shift() as Promise<Buffer | null>);
     if (piece === null) {
       this.completed = true;
-      this.closed = true;
+      this.close();
       this.onComplete?.(this.bytes);
       return null;
     }
@@ -51,9 +56,19 @@ export class BodyStream implements AsyncIterable<Buffer> {
       this.recycle(piece);
       return null;
     }
-    // Rendering the next piece overlaps writing this one (a 1 MiB piece renders in ~0.2 ms).
-    this.prefetched = this.source.next();
+    // Rendering the next pieces overlaps writing this one.
+    this.fill();
     return piece;
+  }
+
+  /** Asks the source for pieces until `depth` are pending (with depth 1: one prefetched piece, as before depths existed). */
+  private fill(): void {
+    while (this.ahead.length < Math.max(1, this.depth)) {
+      const pending = this.source.next();
+      // A piece that fails while another is awaited is reported when it is awaited (or dropped by close).
+      pending.catch(() => undefined);
+      this.ahead.push(pending);
+    }
   }
 
   /** finished: read to its end or closed; no piece will be rendered any more. */
@@ -66,17 +81,17 @@ export class BodyStream implements AsyncIterable<Buffer> {
     this.recycle(piece);
   }
 
-  /** close: stops the render and frees what it holds; a piece rendering ahead is released when it arrives. Idempotent. */
+  /** close: stops the render and frees what it holds; pieces rendering ahead are released when they arrive. Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    const ahead = this.prefetched;
-    this.prefetched = undefined;
     this.source.close();
-    ahead?.then(
-      (piece) => piece && this.recycle(piece),
-      () => undefined,
-    );
+    for (const pending of this.ahead.splice(0)) {
+      pending.then(
+        (piece) => piece && this.recycle(piece),
+        () => undefined,
+      );
+    }
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {

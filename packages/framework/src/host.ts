@@ -388,7 +388,11 @@ export class MetricsHost {
       return BodyStream.of(await this.renderWhole(format, gzip, exclude), (body) => this.release(body), done);
     }
     const source = native.renderStream(this.registry, format === 'openmetrics', gzip, exclude);
-    return new BodyStream(source, (piece) => native.recycleBody(piece.buffer as ArrayBuffer), done);
+    // Gzip: two pieces compress at once on two pool threads while a third is written (in process,
+    // 10k series: 19.4 against 25.1 ms median with one ahead, while another process kept one core
+    // busy). Plain text renders at ~0.25 ms per MiB and waits on the client: two ahead measured the
+    // same as one (HTTP 35.9 against 36.5 ms, in process 11.7 against 11.6 ms, load 4.3).
+    return new BodyStream(source, (piece) => native.recycleBody(piece.buffer as ArrayBuffer), done, gzip ? 2 : 1);
   }
 
   /**
