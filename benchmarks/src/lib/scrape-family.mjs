@@ -5,6 +5,8 @@
 import { VALUE_MASK } from './inputs.mjs';
 
 /** SCRAPE_METRIC: the name of the scrape family. */
+/** PRE_RENDERED: the reference server of the HTTP scrape: metricore's body rendered before any request, sent with one `res.end`. */
+export const PRE_RENDERED = 'pre-rendered body';
 export const SCRAPE_METRIC = 'bench_scrape_request_duration_seconds';
 
 /** fillScrapeFamily: defines the family in `peer` and records four observations into each of `n` series. */
