@@ -6,7 +6,7 @@
 
 /** PieceSource: where the pieces come from (the core's `RenderStream`, or a whole body). */
 export interface PieceSource {
-  /** next: the next piece, or null once the body is complete. One call at a time. */
+  /** next: the next piece, or null once the body is complete. Several calls may be pending; they resolve in the order made. */
   next(): Promise<Buffer | null>;
   /** close: stops early and frees what the source holds. */
   close(): void;

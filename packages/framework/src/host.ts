@@ -375,9 +375,9 @@ export class MetricsHost {
 
   /**
    * renderStream: collects, applies buffered samples, then resolves the body as a `BodyStream`:
-   * pieces of ~1 MiB rendered on the libuv pool one ahead of the reader (gzipped as they go if
-   * asked), so a scrape never holds the whole exposition. Release each piece once written and
-   * read the stream to its end or close it (see BodyStream). The `/metrics` endpoint serves this.
+   * pieces of ~1 MiB rendered on the libuv pool ahead of the reader (one ahead for text; gzip
+   * pieces two ahead, compressed in parallel), so a scrape never holds the whole exposition.
+   * Release each piece once written and read the stream to its end or close it (see BodyStream). The `/metrics` endpoint serves this.
    * With a prom-client registry attached the body is rendered whole and handed out as one piece.
    */
   async renderStream(format: ExpositionFormat = 'text', gzip = false): Promise<BodyStream> {
