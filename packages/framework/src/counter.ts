@@ -4,6 +4,7 @@
 import { Metric } from './metric.js';
 import type { Labels } from './labels.js';
 import { native } from './native.js';
+import { compileObjectForm } from './object-form.js';
 import { DELTA_CELLS, deltaCell, deltas, moveDeltaCell, record, thread } from './recorder.js';
 
 /**
@@ -74,18 +75,21 @@ export class Counter<L extends string = string> extends Metric<CounterChild, L> 
     return new FoldedCounterChild(this.familyId, values);
   }
 
-  /** inc: `inc()`, `inc(5)`, `inc(labels)`, `inc(labels, 5)`, as in prom-client. */
-  inc(amount?: number): void;
-  inc(labels: Labels<L>, amount?: number): void;
-  inc(a?: number | Labels<L>, b?: number): void {
-    if (a === undefined || typeof a === 'number') {
-      const one = this.one ?? (this.one = this.child(undefined));
-      one?.inc(a ?? 1);
-      return;
-    }
+  /**
+   * inc: `inc()`, `inc(5)`, `inc(labels)`, `inc(labels, 5)`, as in prom-client. A method of this
+   * family's own (object-form.ts), so it also works detached. `inc(labels)` on a cached label set
+   * walks the label cache and adds into the series' delta cell.
+   */
+  readonly inc: {
+    (amount?: number): void;
+    (labels: Labels<L>, amount?: number): void;
+  } = compileObjectForm(this.familyId, 'inc', this.labelNames, this.binder, {
+    other: (a, b) => {
+      if (a === undefined || typeof a === 'number') (this.one ??= this.child(undefined))?.inc(a ?? 1);
+      else this.recordFor(a as Labels<L>, b ?? 1, false);
+    },
     // A counter's binder caches children, never bare handles (metric.ts).
-    const child = this.binder.cached(a) as CounterChild | undefined;
-    if (child !== undefined) child.inc(b ?? 1);
-    else this.recordFor(a, b ?? 1, false);
-  }
+    hit: (child, b) => (child as CounterChild).inc(b ?? 1),
+    miss: (labels, b) => this.recordUncached(labels, b ?? 1, false),
+  });
 }

@@ -4,6 +4,7 @@
 import { ErrorCode, MetricoreError } from './errors.js';
 import { Metric } from './metric.js';
 import type { Labels } from './labels.js';
+import { compileObjectForm } from './object-form.js';
 import { record, SET_FLAG } from './recorder.js';
 
 /** GaugeChild: a gauge series bound to one label set. Each call costs a buffer append. */
@@ -52,29 +53,46 @@ export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
     throw new MetricoreError(ErrorCode.NATIVE_ERROR, `metric "${this.name}": a gauge binding came back folded by top-N, which gauges cannot use; please report it`);
   }
 
+  // set, inc and dec are methods of this family's own (object-form.ts), so they also work detached.
+
   /** set: `set(v)` or `set(labels, v)`. */
-  set(value: number): void;
-  set(labels: Labels<L>, value: number): void;
-  set(a: number | Labels<L>, b?: number): void {
-    if (typeof a === 'number') this.child(undefined)?.set(a);
-    else this.recordFor(a, b as number, true);
-  }
+  readonly set: {
+    (value: number): void;
+    (labels: Labels<L>, value: number): void;
+  } = compileObjectForm(this.familyId, 'set', this.labelNames, this.binder, {
+    other: (a, b) => {
+      if (typeof a === 'number') this.child(undefined)?.set(a);
+      else this.recordFor(a as Labels<L>, b as number, true);
+    },
+    hit: (leaf, b) => this.recordLeaf(leaf as GaugeChild | number, b as number, true),
+    miss: (labels, b) => this.recordUncached(labels, b as number, true),
+  });
 
   /** inc: `inc()`, `inc(5)`, `inc(labels)`, `inc(labels, 5)`. */
-  inc(amount?: number): void;
-  inc(labels: Labels<L>, amount?: number): void;
-  inc(a?: number | Labels<L>, b?: number): void {
-    if (a === undefined || typeof a === 'number') this.child(undefined)?.inc(a ?? 1);
-    else this.recordFor(a, b ?? 1, false);
-  }
+  readonly inc: {
+    (amount?: number): void;
+    (labels: Labels<L>, amount?: number): void;
+  } = compileObjectForm(this.familyId, 'inc', this.labelNames, this.binder, {
+    other: (a, b) => {
+      if (a === undefined || typeof a === 'number') this.child(undefined)?.inc(a ?? 1);
+      else this.recordFor(a as Labels<L>, b ?? 1, false);
+    },
+    hit: (leaf, b) => this.recordLeaf(leaf as GaugeChild | number, b ?? 1, false),
+    miss: (labels, b) => this.recordUncached(labels, b ?? 1, false),
+  });
 
   /** dec: `dec()`, `dec(5)`, `dec(labels)`, `dec(labels, 5)`. */
-  dec(amount?: number): void;
-  dec(labels: Labels<L>, amount?: number): void;
-  dec(a?: number | Labels<L>, b?: number): void {
-    if (a === undefined || typeof a === 'number') this.child(undefined)?.dec(a ?? 1);
-    else this.recordFor(a, -(b ?? 1), false);
-  }
+  readonly dec: {
+    (amount?: number): void;
+    (labels: Labels<L>, amount?: number): void;
+  } = compileObjectForm(this.familyId, 'dec', this.labelNames, this.binder, {
+    other: (a, b) => {
+      if (a === undefined || typeof a === 'number') this.child(undefined)?.dec(a ?? 1);
+      else this.recordFor(a as Labels<L>, -(b ?? 1), false);
+    },
+    hit: (leaf, b) => this.recordLeaf(leaf as GaugeChild | number, -(b ?? 1), false),
+    miss: (labels, b) => this.recordUncached(labels, -(b ?? 1), false),
+  });
 
   /** setToCurrentTime: sets the value to the current Unix time in seconds. */
   setToCurrentTime(labels?: Labels<L>): void {

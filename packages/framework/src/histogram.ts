@@ -4,6 +4,7 @@
 import { Metric } from './metric.js';
 import type { Labels } from './labels.js';
 import { native } from './native.js';
+import { compileObjectForm } from './object-form.js';
 import { record, thread } from './recorder.js';
 
 /** HistogramChild: a histogram series bound to one label set. `observe` costs a buffer append. */
@@ -64,16 +65,21 @@ export class Histogram<L extends string = string> extends Metric<HistogramChild,
     return new FoldedHistogramChild(this.familyId, values);
   }
 
-  /** observe: records into the unlabelled series, or the series of `labels`. Bad labels are counted and dropped. */
-  observe(value: number): void;
-  observe(labels: Labels<L>, value: number): void;
-  observe(a: number | Labels<L>, b?: number): void {
-    if (typeof a === 'number') {
-      this.child(undefined)?.observe(a);
-    } else {
-      this.recordFor(a, b as number, false);
-    }
-  }
+  /**
+   * observe: records into the unlabelled series, or the series of `labels`. Bad labels are counted
+   * and dropped. A method of this family's own (object-form.ts), so it also works detached.
+   */
+  readonly observe: {
+    (value: number): void;
+    (labels: Labels<L>, value: number): void;
+  } = compileObjectForm(this.familyId, 'observe', this.labelNames, this.binder, {
+    other: (a, b) => {
+      if (typeof a === 'number') this.child(undefined)?.observe(a);
+      else this.recordFor(a as Labels<L>, b as number, false);
+    },
+    hit: (leaf, b) => this.recordLeaf(leaf as HistogramChild | number, b as number, false),
+    miss: (labels, b) => this.recordUncached(labels, b as number, false),
+  });
 
   /** startTimer: starts a timer; the returned function observes the elapsed seconds (labels may be added at the end). */
   startTimer(labels?: Partial<Labels<L>>): (endLabels?: Partial<Labels<L>>) => number {

@@ -41,7 +41,8 @@ export const FOLDED_CACHE_LIMIT = 1024;
  * their `inc(labels)` adds into the child's delta cell.
  */
 export class LabelBinder<C extends BoundChild> {
-  private root = new LabelNode();
+  /** root: the label cache; recording methods walk it (object-form.ts), a reset replaces it. */
+  root = new LabelNode();
   private readonly lookup: Lookup<C>;
   /** The one child of a family without labels. */
   private unlabelled: C | undefined;

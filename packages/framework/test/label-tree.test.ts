@@ -115,6 +115,36 @@ describe('label cache through a host', () => {
     expect(() => g.labels({ a: 'x', b: 'v3', c: 'extra' } as never)).toThrow(/has no label "c"/);
   });
 
+  it('each family records through a method of its own: detached, after reset(), and beside families of the same label names', async () => {
+    const h = host();
+    const names = ['route', 'status'] as const;
+    const counters = [0, 1, 2].map((i) => h.counter({ name: `lt_own${i}_total`, help: 'x', labelNames: [...names] }));
+    const hist = h.histogram({ name: 'lt_own_seconds', help: 'x', labelNames: [...names], buckets: [1] });
+    const gauge = h.gauge({ name: 'lt_own_gauge', help: 'x', labelNames: [...names] });
+    const labels = { route: '/a', status: '200' };
+    // One label object through every family, many times, so each method's cache is warm.
+    for (let n = 0; n < 1000; n++) counters.forEach((c, i) => c.inc(labels, i + 1));
+    const { inc } = counters[1]!;
+    const { observe } = hist;
+    const { set, dec } = gauge;
+    const { inc: plainInc } = h.counter({ name: 'lt_own_plain_total', help: 'x' });
+    inc(labels, 10);
+    plainInc();
+    observe(labels, 0.5);
+    set(labels, 7);
+    dec(labels, 2);
+    let s = await scrapeHost(h);
+    expect(counters.map((c) => s.value(c.name, labels))).toEqual([1000, 2010, 3000]);
+    expect(s.value('lt_own_plain_total')).toBe(1);
+    expect(s.histogram('lt_own_seconds', labels)?.count).toBe(1);
+    expect(s.value('lt_own_gauge', labels)).toBe(5);
+    counters[0]!.reset();
+    counters[0]!.inc(labels, 4);
+    s = await scrapeHost(h);
+    expect(s.value('lt_own0_total', labels)).toBe(4);
+    expect(s.value('lt_own2_total', labels)).toBe(3000);
+  });
+
   it('numbers and strings of one value are one series; remove and re-add work at any level size', async () => {
     const h = host();
     const g = h.gauge({ name: 'lt_removed', help: 'x', labelNames: ['pid'] });
