@@ -56,7 +56,7 @@ export function evaluateTargets(results) {
     const flagged = usercodeFlags(s.usercode).filter((f) => f.library === 'metricore' && f.builds);
     add('CommonJS build against ESM build (user code, every form, alone and mixed)', 'within 20%', flagged.length === 0 ? 'every form within 20%' : flagged.map((f) => `${f.form} (${f.style}) ${f.builds}`).join('; '), flagged.length === 0);
     // Counters at the floor (issue #17), as a user writes them: every build and style against the floor's cell in the same style.
-    for (const [form, limit] of [['counter unlabelled', 1.5], ['counter labels()', 1.5], ['counter object labels', 3]]) {
+    for (const [form, limit] of [['counter unlabelled', 1.5], ['counter labels()', 1.5], ['counter object labels', 3], ['counter new object labels', 3]]) {
       const cells = uc.filter((r) => r.library === 'metricore' && r.form === form);
       const ratios = cells.map((r) => {
         if (r.xFloor) return { r, ratio: r.xFloor.median };
