@@ -207,16 +207,6 @@ pub(crate) fn render(registry: &'static Registry, format: Format, exclude: &[u32
 /// YIELD_BYTES: text rendered or compressed between two `yield_cpu` calls (~0.15 ms of gzip).
 const YIELD_BYTES: usize = 256 << 10;
 
-/// PLAIN_YIELD_BYTES: plain text rendered between two `yield_cpu` calls (~15-20 µs of render).
-/// With a 1 MiB piece rendered in one go, the event loop of a server sending a 10k-series body over
-/// HTTP was preempted ~10 times per request and waited 1.3-1.7 ms per request while this thread
-/// ran in its place (perf sched, 10-12 requests each, three alternating runs); with a yield every
-/// 64 KiB 0.36-0.46 ms (256 KiB: 0.47-1.23 ms). Over 100 interleaved requests each (load 3-3.7):
-/// worst event-loop block 1.91 against 2.07 ms, the JS thread waiting for a CPU 5.9 against 9.7 ms,
-/// total 25.3 against 26.0 ms. (An earlier try, with the Node client as the bottleneck, saw the
-/// total rise from 17.1 to 21.0 ms at load 2.1; the runs here saw at most +10% total at load 4.)
-const PLAIN_YIELD_BYTES: usize = 64 << 10;
-
 /// Offers the CPU to another runnable thread, such as the JS thread woken by a timer or a socket.
 /// Renders run on the libuv pool; Linux lets a running thread finish its slice (several ms) before
 /// a thread that woke up on the same CPU gets it, so on a busy 2-core machine the event loop waited
@@ -370,10 +360,17 @@ impl Stream {
         };
         let limit = if self.gzip { GZIP_TEXT_BYTES } else { CHUNK_BYTES };
         let mut text = crate::buffer_pool::take(limit + (64 << 10));
-        // In steps with a yield between them (gzip: YIELD_BYTES, as the compression does; plain:
-        // PLAIN_YIELD_BYTES), as pool threads share the CPUs with the event loop; the tasks waiting
-        // for this turn sleep on the condvar meanwhile.
-        let step_bytes = if self.gzip { YIELD_BYTES } else { PLAIN_YIELD_BYTES };
+        // Gzip: in YIELD_BYTES steps with a yield between them, as the compression does (a 1 MiB
+        // piece renders in ~0.25 ms), as two pool threads share the CPUs with the event loop; the
+        // tasks waiting for this turn sleep on the condvar meanwhile. Plain text: in one go, as
+        // before pieces were rendered in parallel; yields there measured no better (10k series
+        // over HTTP, plain only, load 2.1: 21.0 ms with them, 17.1 without, 20.9 before). Tried
+        // again with the curl client (a yield every 64 KiB): the event loop waited behind this
+        // thread 0.4 instead of 1.3-1.7 ms per request (perf sched), but neither the worst block
+        // nor the total moved beyond the noise of a loaded 2-core VM (80 interleaved requests at
+        // load 2.4: worst block 3.08 against 2.75 ms, total 37.3 against 34.0 ms; 100 at load 3.4:
+        // 1.91 against 2.07 ms, 25.3 against 26.0 ms), as yields hand the CPU to other processes too.
+        let step_bytes = if self.gzip { YIELD_BYTES } else { limit };
         let last = loop {
             let step = (text.len() + step_bytes).min(limit);
             if cursor.fill(&mut text, step) {
