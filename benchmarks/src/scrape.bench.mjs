@@ -10,7 +10,8 @@
  * series. Per request: total time seen by the client, the server's worst event-loop block (a 1 ms
  * timer's lateness), its busy time, its peak resident memory above the level at the start of the
  * request, and its resident memory after the request (collected) against its level before the
- * first scrape, and the server JS thread's time on a CPU and waiting for one (schedstat). After each request the same probe runs as long with no request: the lateness the
+ * first scrape, the server JS thread's time on a CPU and waiting for one (schedstat), and the
+ * machine's steal time (a VM's vCPUs held off by the hypervisor, /proc/stat). After each request the same probe runs as long with no request: the lateness the
  * machine shows anyway (on a shared VM a 1 ms timer is often 2-4 ms late with nothing to do).
  */
 import { fork } from 'node:child_process';
@@ -104,7 +105,7 @@ async function overHttp(library, series, reps) {
     const { url, baselineRssBytes } = await nextMessage(server, 'ready');
     const rows = [];
     for (const encoding of ['identity', 'gzip']) {
-      const figures = new Map(HTTP_CLIENTS.map((c) => [c, { total: [], worst: [], busy: [], peakGrowth: [], after: [], idle: [], onCpu: [], waitCpu: [], bytes: 0 }]));
+      const figures = new Map(HTTP_CLIENTS.map((c) => [c, { total: [], worst: [], busy: [], peakGrowth: [], after: [], idle: [], onCpu: [], waitCpu: [], steal: [], bytes: 0 }]));
       for (const c of HTTP_CLIENTS) await fetchOnce(url, encoding, c); // warm-up
       // The clients take turns request by request, so each pair of rows saw the same machine.
       for (let i = 0; i < reps; i++) {
@@ -123,6 +124,7 @@ async function overHttp(library, series, reps) {
             fig.onCpu.push(f.onCpuMs);
             fig.waitCpu.push(f.waitCpuMs);
           }
+          if (f.stealMs !== undefined) fig.steal.push(f.stealMs);
           if (f.peakRssBytes !== undefined) fig.peakGrowth.push(f.peakRssBytes - f.startRssBytes);
           fig.after.push(f.settledRssBytes - baselineRssBytes);
           // The same probe with no scrape, as long (at most 500 ms): the lateness this machine shows anyway.
@@ -145,6 +147,9 @@ async function overHttp(library, series, reps) {
           blockedMs: summarize(fig.busy),
           onCpuMs: fig.onCpu.length ? summarize(fig.onCpu) : undefined,
           waitCpuMs: fig.waitCpu.length ? summarize(fig.waitCpu) : undefined,
+          // Steal comes in 10 ms ticks: the sum over the requests says more than a median of zeros.
+          stealMs: fig.steal.length ? fig.steal.reduce((a, b) => a + b, 0) : undefined,
+          requestsMs: fig.total.reduce((a, b) => a + b, 0),
           peakGrowthBytes: fig.peakGrowth.length ? summarize(fig.peakGrowth) : undefined,
           afterGrowthBytes: summarize(fig.after),
           baselineRssBytes,
@@ -155,7 +160,7 @@ async function overHttp(library, series, reps) {
           `http ${library} ${series} series ${encoding}, client ${httpClient}: ${row.totalMs.median.toFixed(1)} ms, worst block ${row.worstBlockMs.median.toFixed(2)} ms ` +
             `(max ${row.worstBlockMs.max.toFixed(2)}; idle ${row.idleWorstBlockMs.median.toFixed(2)}), busy ${row.blockedMs.median.toFixed(1)} ms, ` +
             `JS thread on CPU ${row.onCpuMs?.median.toFixed(1) ?? '?'} ms, waiting for a CPU ${row.waitCpuMs?.median.toFixed(1) ?? '?'} ms, peak +${mib(row.peakGrowthBytes?.median)}, ` +
-            `after +${mib(row.afterGrowthBytes.median)}, ${row.bytes} B`,
+            `after +${mib(row.afterGrowthBytes.median)}, ${row.bytes} B, machine steal ${row.stealMs ?? '?'} ms over ${row.requestsMs.toFixed(0)} ms of requests`,
         );
         rows.push(row);
       }
