@@ -80,9 +80,13 @@ function nextMessage(child, type) {
 const HTTP_CLIENTS = [CURL_CLIENT, NODE_CLIENT];
 
 let client;
-/** fetchOnce: one request with client `name`: `{ ms, bytes }`, request to last byte. */
-async function fetchOnce(url, encoding, name) {
-  if (name === CURL_CLIENT) return curlOnce(url, encoding);
+/**
+ * fetchOnce: one request with client `name`: `{ ms, bytes }`, request to last byte. `ready()` is
+ * awaited once the client is up, right before the request is sent (the server's probe opens there).
+ */
+async function fetchOnce(url, encoding, name, ready = () => undefined) {
+  if (name === CURL_CLIENT) return curlOnce(url, encoding, ready);
+  await ready();
   if (client === undefined) {
     client = fork(new URL('./lib/fetch-client.mjs', import.meta.url));
     setPriority(client.pid, 19);
@@ -111,9 +115,10 @@ async function overHttp(library, series, reps) {
       for (let i = 0; i < reps; i++) {
         for (const c of HTTP_CLIENTS) {
           const fig = figures.get(c);
-          server.send('start');
-          await nextMessage(server, 'started');
-          const result = await fetchOnce(url, encoding, c);
+          const result = await fetchOnce(url, encoding, c, async () => {
+            server.send('start');
+            await nextMessage(server, 'started');
+          });
           server.send('stop');
           const f = await nextMessage(server, 'stopped');
           fig.total.push(result.ms);
