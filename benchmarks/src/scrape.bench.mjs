@@ -10,10 +10,12 @@
  * series. Per request: total time seen by the client, the server's worst event-loop block (a 1 ms
  * timer's lateness), its busy time, its peak resident memory above the level at the start of the
  * request, and its resident memory after the request (collected) against its level before the
- * first scrape, and the server JS thread's time on a CPU and waiting for one (schedstat). After each request the same probe runs as long with no request: the lateness the
+ * first scrape, the server JS thread's time on a CPU and waiting for one (schedstat), and the
+ * machine's steal time (a VM's vCPUs held off by the hypervisor, /proc/stat). After each request the same probe runs as long with no request: the lateness the
  * machine shows anyway (on a shared VM a 1 ms timer is often 2-4 ms late with nothing to do).
  */
 import { fork } from 'node:child_process';
+import { CURL_CLIENT, curlOnce } from './lib/curl-client.mjs';
 import { setPriority } from 'node:os';
 import { logUniformValues } from './lib/inputs.mjs';
 import { measureBlock } from './lib/loop-probe.mjs';
@@ -21,6 +23,9 @@ import { PEER_NAMES, createPeer } from './lib/peers.mjs';
 import { fillScrapeFamily, PRE_RENDERED } from './lib/scrape-family.mjs';
 import { log, runScenario } from './lib/scenario.mjs';
 import { summarize } from './lib/stats.mjs';
+
+/** NODE_CLIENT: the name of the node:http client (lib/fetch-client.mjs) in results. */
+const NODE_CLIENT = 'node:http';
 
 /**
  * HTTP_LIBRARIES: the servers compared over HTTP. The pre-rendered reference does no work per
@@ -66,8 +71,22 @@ function nextMessage(child, type) {
   });
 }
 
+/**
+ * HTTP_CLIENTS: the clients every server is fetched with, each request by each in turn. curl (a C
+ * program, like Prometheus a compiled one) is the client the targets are judged with; the Node
+ * client (node:http) is kept beside it: it costs 17-22 ms of CPU per 25 MB body, so its rows show
+ * how much a client of that cost hides of the server's speed.
+ */
+const HTTP_CLIENTS = [CURL_CLIENT, NODE_CLIENT];
+
 let client;
-function fetchOnce(url, encoding) {
+/**
+ * fetchOnce: one request with client `name`: `{ ms, bytes }`, request to last byte. `ready()` is
+ * awaited once the client is up, right before the request is sent (the server's probe opens there).
+ */
+async function fetchOnce(url, encoding, name, ready = () => undefined) {
+  if (name === CURL_CLIENT) return curlOnce(url, encoding, ready);
+  await ready();
   if (client === undefined) {
     client = fork(new URL('./lib/fetch-client.mjs', import.meta.url));
     setPriority(client.pid, 19);
@@ -77,7 +96,7 @@ function fetchOnce(url, encoding) {
     client.once('error', fail);
     client.once('message', (m) => {
       client.off('error', fail);
-      resolve(m);
+      resolve({ ms: m.ms[0], bytes: m.bytes });
     });
     client.send({ url, reps: 1, encoding });
   });
@@ -90,65 +109,69 @@ async function overHttp(library, series, reps) {
     const { url, baselineRssBytes } = await nextMessage(server, 'ready');
     const rows = [];
     for (const encoding of ['identity', 'gzip']) {
-      await fetchOnce(url, encoding); // warm-up
-      const total = [];
-      const worst = [];
-      const busy = [];
-      const peakGrowth = [];
-      const after = [];
-      const idle = [];
-      const onCpu = [];
-      const waitCpu = [];
-      let bytes = 0;
+      const figures = new Map(HTTP_CLIENTS.map((c) => [c, { total: [], worst: [], busy: [], peakGrowth: [], after: [], idle: [], onCpu: [], waitCpu: [], steal: [], bytes: 0 }]));
+      for (const c of HTTP_CLIENTS) await fetchOnce(url, encoding, c); // warm-up
+      // The clients take turns request by request, so each pair of rows saw the same machine.
       for (let i = 0; i < reps; i++) {
-        server.send('start');
-        await nextMessage(server, 'started');
-        const result = await fetchOnce(url, encoding);
-        server.send('stop');
-        const f = await nextMessage(server, 'stopped');
-        total.push(result.ms[0]);
-        bytes = result.bytes;
-        worst.push(f.worstBlockMs);
-        busy.push(f.busyMs);
-        if (f.onCpuMs !== undefined) {
-          onCpu.push(f.onCpuMs);
-          waitCpu.push(f.waitCpuMs);
+        for (const c of HTTP_CLIENTS) {
+          const fig = figures.get(c);
+          const result = await fetchOnce(url, encoding, c, async () => {
+            server.send('start');
+            await nextMessage(server, 'started');
+          });
+          server.send('stop');
+          const f = await nextMessage(server, 'stopped');
+          fig.total.push(result.ms);
+          fig.bytes = result.bytes;
+          fig.worst.push(f.worstBlockMs);
+          fig.busy.push(f.busyMs);
+          if (f.onCpuMs !== undefined) {
+            fig.onCpu.push(f.onCpuMs);
+            fig.waitCpu.push(f.waitCpuMs);
+          }
+          if (f.stealMs !== undefined) fig.steal.push(f.stealMs);
+          if (f.peakRssBytes !== undefined) fig.peakGrowth.push(f.peakRssBytes - f.startRssBytes);
+          fig.after.push(f.settledRssBytes - baselineRssBytes);
+          // The same probe with no scrape, as long (at most 500 ms): the lateness this machine shows anyway.
+          server.send('start');
+          await nextMessage(server, 'started');
+          await new Promise((resolve) => setTimeout(resolve, Math.min(500, Math.max(20, result.ms))));
+          server.send('stop');
+          fig.idle.push((await nextMessage(server, 'stopped')).worstBlockMs);
         }
-        if (f.peakRssBytes !== undefined) peakGrowth.push(f.peakRssBytes - f.startRssBytes);
-        after.push(f.settledRssBytes - baselineRssBytes);
-        // The same probe with no scrape, as long (at most 500 ms): the lateness this machine shows anyway.
-        server.send('start');
-        await nextMessage(server, 'started');
-        await new Promise((resolve) => setTimeout(resolve, Math.min(500, Math.max(20, result.ms[0]))));
-        server.send('stop');
-        idle.push((await nextMessage(server, 'stopped')).worstBlockMs);
       }
-      const row = {
-        library,
-        series,
-        gzip: encoding === 'gzip',
-        totalMs: summarize(total),
-        worstBlockMs: summarize(worst),
-        idleWorstBlockMs: summarize(idle),
-        blockedMs: summarize(busy),
-        onCpuMs: onCpu.length ? summarize(onCpu) : undefined,
-        waitCpuMs: waitCpu.length ? summarize(waitCpu) : undefined,
-        peakGrowthBytes: peakGrowth.length ? summarize(peakGrowth) : undefined,
-        afterGrowthBytes: summarize(after),
-        baselineRssBytes,
-        bytes,
-      };
-      const mib = (b) => (b === undefined ? '?' : `${(b / 2 ** 20).toFixed(1)} MiB`);
-      log(
-        `http ${library} ${series} series ${encoding}: ${row.totalMs.median.toFixed(1)} ms, worst block ${row.worstBlockMs.median.toFixed(2)} ms ` +
-          `(max ${row.worstBlockMs.max.toFixed(2)}; idle ${row.idleWorstBlockMs.median.toFixed(2)}), busy ${row.blockedMs.median.toFixed(1)} ms, ` +
-          `JS thread on CPU ${row.onCpuMs?.median.toFixed(1) ?? '?'} ms, waiting for a CPU ${row.waitCpuMs?.median.toFixed(1) ?? '?'} ms, peak +${mib(row.peakGrowthBytes?.median)}, ` +
-          `after +${mib(row.afterGrowthBytes.median)}, ${bytes} B`,
-      );
-      rows.push(row);
+      for (const [httpClient, fig] of figures) {
+        const row = {
+          library,
+          client: httpClient,
+          series,
+          gzip: encoding === 'gzip',
+          totalMs: summarize(fig.total),
+          worstBlockMs: summarize(fig.worst),
+          idleWorstBlockMs: summarize(fig.idle),
+          blockedMs: summarize(fig.busy),
+          onCpuMs: fig.onCpu.length ? summarize(fig.onCpu) : undefined,
+          waitCpuMs: fig.waitCpu.length ? summarize(fig.waitCpu) : undefined,
+          // Steal comes in 10 ms ticks: the sum over the requests says more than a median of zeros.
+          stealMs: fig.steal.length ? fig.steal.reduce((a, b) => a + b, 0) : undefined,
+          requestsMs: fig.total.reduce((a, b) => a + b, 0),
+          peakGrowthBytes: fig.peakGrowth.length ? summarize(fig.peakGrowth) : undefined,
+          afterGrowthBytes: summarize(fig.after),
+          baselineRssBytes,
+          bytes: fig.bytes,
+        };
+        const mib = (b) => (b === undefined ? '?' : `${(b / 2 ** 20).toFixed(1)} MiB`);
+        log(
+          `http ${library} ${series} series ${encoding}, client ${httpClient}: ${row.totalMs.median.toFixed(1)} ms, worst block ${row.worstBlockMs.median.toFixed(2)} ms ` +
+            `(max ${row.worstBlockMs.max.toFixed(2)}; idle ${row.idleWorstBlockMs.median.toFixed(2)}), busy ${row.blockedMs.median.toFixed(1)} ms, ` +
+            `JS thread on CPU ${row.onCpuMs?.median.toFixed(1) ?? '?'} ms, waiting for a CPU ${row.waitCpuMs?.median.toFixed(1) ?? '?'} ms, peak +${mib(row.peakGrowthBytes?.median)}, ` +
+            `after +${mib(row.afterGrowthBytes.median)}, ${row.bytes} B, machine steal ${row.stealMs ?? '?'} ms over ${row.requestsMs.toFixed(0)} ms of requests`,
+        );
+        rows.push(row);
+      }
     }
     // The plain body's size is what the peak-memory target compares with, for both encodings.
-    for (const row of rows) row.plainBytes = rows.find((r) => !r.gzip).bytes;
+    for (const row of rows) row.plainBytes = rows.find((r) => !r.gzip && r.client === row.client).bytes;
     return rows;
   } finally {
     server.send('exit');
@@ -158,9 +181,16 @@ async function overHttp(library, series, reps) {
 
 async function scrape({ quick }) {
   // In process every library renders 10k series; 100k series are measured over HTTP (metricore and prom-client).
-  const sizes = quick ? [200] : [10_000];
-  const httpSizes = quick ? [1000] : [10_000, 100_000];
-  const reps = quick ? 2 : 5;
+  // For a focused rerun by hand (not used by the runner): `--http-only`, `--http-series 10000`,
+  // `--libraries metricore,pre-rendered body`, `--reps 9`.
+  const flag = (name) => {
+    const i = process.argv.indexOf(name);
+    return i >= 0 ? process.argv[i + 1] : undefined;
+  };
+  const sizes = process.argv.includes('--http-only') ? [] : quick ? [200] : [10_000];
+  const httpSizes = flag('--http-series')?.split(',').map(Number) ?? (quick ? [1000] : [10_000, 100_000]);
+  const libraries = flag('--libraries')?.split(',') ?? HTTP_LIBRARIES;
+  const reps = Number(flag('--reps') ?? (quick ? 2 : 5));
   const values = logUniformValues();
   const rows = [];
   for (const size of sizes) {
@@ -179,7 +209,7 @@ async function scrape({ quick }) {
 
   const http = [];
   for (const size of httpSizes) {
-    for (const library of HTTP_LIBRARIES) http.push(...(await overHttp(library, size, size >= 100_000 && !quick ? 3 : reps)));
+    for (const library of libraries) http.push(...(await overHttp(library, size, size >= 100_000 && !quick ? 3 : reps)));
   }
   client?.kill();
   return { sizes, reps, rows, http, httpSizes, httpSeries: httpSizes[0] };

@@ -49,8 +49,9 @@ pub(crate) struct Family {
     pub(crate) id: u32,
     pub(crate) def: Definition,
     pub(crate) limits: Limits,
-    /// `le` values prepared once: the bounds formatted, then `+Inf`.
-    pub(crate) le_values: Vec<String>,
+    /// The end of each `_bucket` line before its count, prepared once: the `le` value (the bound
+    /// formatted, then `+Inf`) and `"} ` (render.rs).
+    pub(crate) le_tails: Vec<Vec<u8>>,
     /// What the recording path reads; every series of the family points at it.
     pub(crate) shared: Shared,
     /// Whether series carry `SeriesPolicy` state (a policy or a TTL).
@@ -79,6 +80,7 @@ impl Family {
         if def.kind == Kind::Histogram {
             le_values.push("+Inf".to_string());
         }
+        let le_tails = le_values.iter().map(|le| [le.as_bytes(), b"\"} "].concat()).collect();
         let has_rules = limits.rules.iter().any(|r| !r.is_empty());
         let policy = has_rules.then(|| FamilyPolicy::new(limits.rules.clone(), limits.rerank_interval_ms));
         let weigh_by_value = match limits.rules.iter().find_map(|r| r.weight) {
@@ -111,7 +113,7 @@ impl Family {
             }),
             def,
             limits,
-            le_values,
+            le_tails,
             folded,
             evicted: AtomicU64::new(0),
             topn_changes,

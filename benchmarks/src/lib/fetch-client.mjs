@@ -1,5 +1,7 @@
 /**
- * fetch-client: the HTTP client of the "over HTTP" scrape, in its own process at the lowest CPU
+ * fetch-client: the node:http client of the "over HTTP" scrape, kept beside curl (curl-client.mjs,
+ * the client the targets are judged with) to show what a client costing 17-22 ms of CPU per 25 MB
+ * body hides of a server's speed on a 2-core machine. In its own process at the lowest CPU
  * priority, so the server's event loop (the one the probe watches) does none of the client's
  * work and, on a 2-core machine, is not descheduled in favour of the client. It stays alive
  * between requests; each IPC message `{ url, reps, encoding }` is answered with the per-request

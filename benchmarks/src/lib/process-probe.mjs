@@ -7,6 +7,7 @@
  * - busy: event-loop utilisation's active time over the window (kept for comparison).
  * - peak resident: Linux's high-water mark `VmHWM`, reset at the start of the window by writing
  *   `5` to /proc/self/clear_refs, so a peak between two timer ticks is not missed.
+ * - the machine's steal time (a VM's vCPUs kept off a real CPU by the hypervisor), all vCPUs.
  * - the JS thread's scheduler accounting (/proc/thread-self/schedstat): time on a CPU, and time
  *   runnable but waiting for one. On a loaded 2-core machine a timer is late either because the
  *   thread was working or because it was waiting for a CPU; only the first is the server's doing.
@@ -39,10 +40,26 @@ function threadSchedMs() {
   }
 }
 
+/**
+ * machineStealMs: the machine's steal time so far, all CPUs (/proc/stat, in 10 ms ticks: USER_HZ is
+ * 100 on Linux x86-64 and arm64); undefined off Linux. Steal is time the hypervisor gave a vCPU of
+ * this VM to someone else while the vCPU had work: inside the VM a thread then looks as if it ran
+ * (or slept), so neither schedstat nor a CPU profile sees it, but a timer is late all the same.
+ */
+function machineStealMs() {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+    return cpu[8] === undefined ? undefined : Number(cpu[8]) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** startProbe: opens a measurement window; `stop()` closes it and returns its figures. */
 export function startProbe() {
   const peakResettable = resetPeak();
   const sched = threadSchedMs();
+  const steal = machineStealMs();
   const startRss = process.memoryUsage.rss();
   const delay = monitorEventLoopDelay({ resolution: 1 });
   const elu = performance.eventLoopUtilization();
@@ -54,7 +71,10 @@ export function startProbe() {
       const rss = process.memoryUsage.rss();
       const hwm = statusKiB('VmHWM');
       const schedEnd = threadSchedMs();
+      const stealEnd = machineStealMs();
       return {
+        // The machine's steal time during the window, all vCPUs, 10 ms resolution (undefined off Linux).
+        stealMs: steal !== undefined && stealEnd !== undefined ? stealEnd - steal : undefined,
         // The JS thread's time on a CPU and waiting for one during the window (undefined off Linux).
         onCpuMs: sched && schedEnd ? schedEnd[0] - sched[0] : undefined,
         waitCpuMs: sched && schedEnd ? schedEnd[1] - sched[1] : undefined,

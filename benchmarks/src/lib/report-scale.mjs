@@ -10,6 +10,9 @@ const bytes = (n) => (n == null ? '—' : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB
 const mib = (n) => (n == null ? '—' : `${(n / 2 ** 20).toFixed(1)} MiB`);
 const lib = (name) => (name === 'metricore' ? '**metricore**' : name);
 
+/** clientOf: the HTTP client a scrape row was fetched with (rows from before the client field: node:http). */
+const clientOf = (row) => row.client ?? 'node:http';
+
 function table(head, rows) {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
@@ -23,8 +26,11 @@ export function scaleTargets(results) {
   const out = [];
   const add = (figure, target, measured, met) => out.push({ figure, target, measured, met });
   const http = s.scrape?.http ?? [];
-  // Results of the earlier shape (no timer-lateness probe) have no worst-block figure to judge.
-  const row = (library, series, gzip) => http.find((r) => r.library === library && r.series === series && r.gzip === gzip && r.worstBlockMs);
+  // Targets are judged with the client that costs least per byte (curl) when the run has it; results
+  // of the earlier shape have no client field (node:http) and, earlier still, no worst-block figure.
+  const judgedClient = http.some((r) => clientOf(r) === 'curl') ? 'curl' : 'node:http';
+  const rowWith = (client, library, series, gzip) => http.find((r) => clientOf(r) === client && r.library === library && r.series === series && r.gzip === gzip && r.worstBlockMs);
+  const row = (library, series, gzip) => rowWith(judgedClient, library, series, gzip);
   for (const series of [...new Set(http.map((r) => r.series))].sort((a, b) => a - b)) {
     const big = series >= 100_000;
     const blockLimit = big ? 5 : 1;
@@ -37,10 +43,14 @@ export function scaleTargets(results) {
       // The reference (no work per request) shows what the client and the socket allow in this run.
       const ref = row('pre-rendered body', series, gzip);
       const refText = ref && p ? `; the pre-rendered reference ${fmt(ref.totalMs.median)} ms = ${x(p.totalMs.median / ref.totalMs.median)}` : '';
+      // The same requests with the Node client, for comparison (not judged).
+      const mn = judgedClient === 'curl' ? rowWith('node:http', 'metricore', series, gzip) : undefined;
+      const pn = mn && rowWith('node:http', 'prom-client', series, gzip);
+      const nodeText = mn && pn ? `; with the node:http client ${fmt(mn.totalMs.median)} vs ${fmt(pn.totalMs.median)} ms = ${x(pn.totalMs.median / mn.totalMs.median)}, worst block ${fmt(mn.worstBlockMs.median, 2)} ms` : '';
       add(
         `scrape over HTTP, ${series.toLocaleString('en')} series x 20 buckets, ${gzip ? 'gzip' : 'plain'}`,
         `worst event-loop block ≤ ${blockLimit} ms; ≥ ${speedTarget}x faster than prom-client`,
-        `worst block ${fmt(m.worstBlockMs.median, 2)} ms (max ${fmt(m.worstBlockMs.max, 2)}${m.idleWorstBlockMs ? `; idle ${fmt(m.idleWorstBlockMs.median, 2)}` : ''}${m.waitCpuMs ? `; JS thread on a CPU ${fmt(m.onCpuMs.median, 1)} ms, waiting for one ${fmt(m.waitCpuMs.median, 1)} ms` : ''}); ${fmt(m.totalMs.median)} ms vs prom-client ${fmt(p?.totalMs.median)} ms = ${x(speed)}${refText}`,
+        `client ${judgedClient}: worst block ${fmt(m.worstBlockMs.median, 2)} ms (max ${fmt(m.worstBlockMs.max, 2)}${m.idleWorstBlockMs ? `; idle ${fmt(m.idleWorstBlockMs.median, 2)}` : ''}${m.waitCpuMs ? `; JS thread on a CPU ${fmt(m.onCpuMs.median, 1)} ms, waiting for one ${fmt(m.waitCpuMs.median, 1)} ms` : ''}); ${fmt(m.totalMs.median)} ms vs prom-client ${fmt(p?.totalMs.median)} ms = ${x(speed)}${refText}${nodeText}`,
         m.worstBlockMs.median <= blockLimit && speed !== null && speed >= speedTarget,
       );
       if (big && m.peakGrowthBytes) {
@@ -88,9 +98,10 @@ export function scrapeSection(r) {
     return [row.series.toLocaleString('en'), lib(row.library), row.gzip ? 'gzip' : 'plain', fmt(row.totalMs.median, 2), range(row.totalMs, 2), fmt(row.blockedMs.median, 2), bytes(row.bytes), x(prom.totalMs.median / row.totalMs.median)];
   });
   const http = r.http.map((row) => {
-    const prom = r.http.find((p) => p.library === 'prom-client' && p.series === row.series && p.gzip === row.gzip);
+    const prom = r.http.find((p) => p.library === 'prom-client' && p.series === row.series && p.gzip === row.gzip && clientOf(p) === clientOf(row));
     return [
       row.series.toLocaleString('en'),
+      clientOf(row),
       row.library === 'metricore' ? '**metricore** (`host.listen`)' : row.library === 'pre-rendered body' ? 'reference: metricore\'s body rendered before the request, one \`res.end\` (node:http)' : `${row.library} (node:http)`,
       row.gzip ? 'gzip' : 'plain',
       fmt(row.totalMs.median),
@@ -100,6 +111,7 @@ export function scrapeSection(r) {
       row.idleWorstBlockMs ? fmt(row.idleWorstBlockMs.median, 2) : '—',
       fmt(row.blockedMs.median),
       row.onCpuMs ? `${fmt(row.onCpuMs.median, 1)} / ${fmt(row.waitCpuMs.median, 1)}` : '—',
+      row.stealMs !== undefined ? `${fmt(row.stealMs, 0)} / ${fmt(row.requestsMs, 0)}` : '—',
       row.peakGrowthBytes ? `+${mib(row.peakGrowthBytes.median)}` : '—',
       row.afterGrowthBytes ? `+${mib(row.afterGrowthBytes.median)}` : '—',
       bytes(row.bytes),
@@ -115,9 +127,9 @@ ${table(['series', 'library', 'body', 'total median ms', 'min–max', 'loop busy
 
 ### Over HTTP
 
-Each server runs in a process of its own with the same family (metricore: \`host.listen()\`; prom-client: \`register.metrics()\` in a node:http handler, gzipped with node:zlib's async \`gzip\`), fetched by a client in another process at the lowest CPU priority; one warm-up request, then the median of the repetitions (100k series: 3). "worst block" is the largest lateness of a 1 ms timer in the server during the request (\`monitorEventLoopDelay\`, resolution 1 ms) — what another request waits at worst.; on a shared 2-core machine it also catches the server being descheduled, so "same probe, idle" runs the probe as long again with no request: the lateness the machine shows anyway. "busy" is the server's event-loop busy time. "JS thread on CPU / waiting" is the server JS thread's time on a CPU and its time runnable but waiting for one (Linux schedstat): a worst block well above the thread's own slices of work, with a large wait, is the machine's other load, not the server's work. "peak" is the server's resident high-water mark (\`VmHWM\`, reset at the start of each request) above its level at the start; "after" is its resident memory after the request, once collected, above its level before the first scrape. The reference server, where present, sends metricore's body rendered (and gzipped at level 1) before the request with one \`res.end\`: no work per request, so its total time is what this client and the socket allow, and its worst block is the one \`writev\` of the whole body.
+Each server runs in a process of its own with the same family (metricore: \`host.listen()\`; prom-client: \`register.metrics()\` in a node:http handler, gzipped with node:zlib's async \`gzip\`), fetched by two clients in turn, request by request, each in a process of its own at the lowest CPU priority (\`nice 19\`), the same way for every server: **curl** (a C program, as Prometheus is a compiled one; one process and one new connection per request; time from the request sent to the last byte read, by curl's own clock: \`time_total − time_pretransfer\`), which the targets are judged with, and the **node:http** client (one long-lived Node process, keep-alive; time from \`request()\` to the response's \`end\`), which spends 17–22 ms of CPU reading a 25 MB body whichever server sends it and so hides part of a fast server's speed on a 2-core machine. Neither client decompresses a gzip body. The server's probe window opens once the client is up, right before the request is sent (curl first fetches a URL from the benchmark process that is held until the window is open, then the scrape with \`--next\`), so a client's start-up is outside it. One warm-up request per client, then the median of the repetitions (100k series: 3). "worst block" is the largest lateness of a 1 ms timer in the server during the request (\`monitorEventLoopDelay\`, resolution 1 ms) — what another request waits at worst.; on a shared 2-core machine it also catches the server being descheduled, so "same probe, idle" runs the probe as long again with no request: the lateness the machine shows anyway. "busy" is the server's event-loop busy time. "JS thread on CPU / waiting" is the server JS thread's time on a CPU and its time runnable but waiting for one (Linux schedstat): a worst block well above the thread's own slices of work, with a large wait, is the machine's other load, not the server's work. "machine steal / requests" is the time the hypervisor kept this VM's vCPUs (all of them) off a real CPU while they had work (\`/proc/stat\` steal, in 10 ms ticks), summed over the requests' windows, against the sum of the requests' times: inside the VM such a pause looks like running or sleeping, so schedstat does not show it, yet a timer is late by it (a 10k-series profile found timer lateness of 4–6 ms with no CPU samples of the server's thread in it). "peak" is the server's resident high-water mark (\`VmHWM\`, reset at the start of each request) above its level at the start; "after" is its resident memory after the request, once collected, above its level before the first scrape. The reference server, where present, sends metricore's body rendered (and gzipped at level 1) before the request with one \`res.end\`: no work per request, so its total time is what that client and the socket allow, and its worst block is the one \`writev\` of the whole body.
 
-${table(['series', 'server', 'body', 'total median ms', 'min–max', 'x faster than prom-client', 'worst block ms (median, max)', 'same probe, idle', 'busy ms', 'JS thread on CPU / waiting ms', 'peak resident', 'after', 'bytes on the wire'], http)}
+${table(['series', 'client', 'server', 'body', 'total median ms', 'min–max', 'x faster than prom-client', 'worst block ms (median, max)', 'same probe, idle', 'busy ms', 'JS thread on CPU / waiting ms', 'machine steal / requests ms', 'peak resident', 'after', 'bytes on the wire'], http)}
 `;
 }
 
