@@ -43,12 +43,15 @@ export class RouteEntry {
 /** Timing: what one in-flight request carries until its response closes. */
 class Timing {
   constructor(
-    readonly tracker: HttpTracker,
+    /** The tracker recording it; undefined before an adapter claims it (see reserveResponseSlot) and once recorded. */
+    public tracker: HttpTracker | undefined,
     readonly start: number,
     readonly method: number,
     public entry: RouteEntry | undefined,
-    readonly resolver: RouteResolver<any> | undefined,
-    readonly subject: unknown,
+    public resolver: RouteResolver<any> | undefined,
+    public subject: unknown,
+    /** claimed: an adapter took it (false only between request start and the adapter, see reserveResponseSlot). */
+    public claimed: boolean,
   ) {}
 }
 
@@ -78,8 +81,10 @@ function onResponseFinish(message: unknown): void {
   const res = (message as { response: Tracked }).response;
   const timing = res[kTiming];
   if (timing === undefined) return;
-  res[kTiming] = undefined;
-  timing.tracker.finish(res, timing, false);
+  const tracker = timing.tracker;
+  if (tracker === undefined) return;
+  timing.tracker = undefined;
+  tracker.finish(res, timing, false);
 }
 subscribe('http.server.response.finish', onResponseFinish);
 
@@ -88,8 +93,10 @@ function onSocketClose(this: HookedSocket): void {
   if (res === undefined || res === null) return;
   const timing = res[kTiming];
   if (timing === undefined) return;
-  res[kTiming] = undefined;
-  timing.tracker.finish(res, timing, !res.writableFinished);
+  const tracker = timing.tracker;
+  if (tracker === undefined) return;
+  timing.tracker = undefined;
+  tracker.finish(res, timing, !res.writableFinished);
 }
 
 // The fallback, for responses not on a net.Socket: `finish` records the response, a `close` still
@@ -99,26 +106,33 @@ function onSocketClose(this: HookedSocket): void {
 function onFallbackFinish(this: Tracked): void {
   const timing = this[kTiming];
   if (timing === undefined) return;
-  this[kTiming] = undefined;
-  timing.tracker.finish(this, timing, false);
+  const tracker = timing.tracker;
+  if (tracker === undefined) return;
+  timing.tracker = undefined;
+  tracker.finish(this, timing, false);
 }
 
 function onFallbackClose(this: Tracked): void {
   const timing = this[kTiming];
   if (timing === undefined) return;
-  this[kTiming] = undefined;
-  timing.tracker.finish(this, timing, true);
+  const tracker = timing.tracker;
+  if (tracker === undefined) return;
+  timing.tracker = undefined;
+  tracker.finish(this, timing, true);
 }
 
 /**
- * reserveResponseSlot: from now on, every response of this process's http servers gets its timing
- * property (as `undefined`) when Node publishes `http.server.request.start`, before the 'request'
- * event. For Express: `app.handle` gives every `req` and `res` a new prototype
- * (`Object.setPrototypeOf`), and V8 then gives each of those objects a map of its own, so adding a
- * property to `res` afterwards builds yet another map on every request (the middleware's `start`
- * took 4.0 µs per request in a CPU profile under wrk, the channel subscriber 1.5 µs, 2026-12-03). Added
- * before that, while every response still shares Node's map, the property is only written later.
- * Called by the Express adapter (once; the other adapters do not need it).
+ * reserveResponseSlot: from now on, every request to this process's http servers gets an
+ * unclaimed Timing (its start time and method) on its response when Node publishes
+ * `http.server.request.start`, before the 'request' event; an adapter's `start` then only claims
+ * it. For Express: `app.handle` gives every `req` and `res` a new prototype (`Object.setPrototypeOf`),
+ * and V8 then gives each of those objects a map of its own, so every property access on them
+ * afterwards misses V8's caches, and adding one builds yet another map. Adding the timing property
+ * in the middleware took 4.0 µs per request in `start` and 1.5 µs in the finish subscriber (CPU
+ * profile under wrk, 2026-12-03); adding it here, while every response still shares Node's map,
+ * and reading nothing else from `req` or `res` in the middleware, leaves one read of `res`.
+ * Called by the Express adapter (once; the other adapters do not need it). Requests no adapter
+ * claims (another server in the process) cost a clock reading and the small object.
  */
 export function reserveResponseSlot(): void {
   if (slotReserved) return;
@@ -127,7 +141,10 @@ export function reserveResponseSlot(): void {
 }
 let slotReserved = false;
 function onRequestStart(message: unknown): void {
-  (message as { response: Tracked }).response[kTiming] = undefined;
+  const { request, response, socket } = message as { request: IncomingMessage; response: Tracked; socket: HookedSocket };
+  if (response[kTiming] !== undefined) return;
+  response[kTiming] = new Timing(undefined, performance.now(), methodIndex(request.method), undefined, undefined, undefined, false);
+  if (!(socket[kSocketHooked] ?? hookSocket(socket))) response.on('finish', onFallbackFinish).on('close', onFallbackClose);
 }
 
 /** hookSocket: the first request on `socket` decides how its responses' ends are seen (above). */
@@ -199,12 +216,24 @@ export class HttpTracker {
    */
   start(req: IncomingMessage, res: ServerResponse, entry?: RouteEntry, resolver?: RouteResolver<any>, subject?: unknown): void {
     const tracked = res as Tracked;
-    if (tracked[kTiming] !== undefined) return;
-    const method = methodIndex(req.method);
-    tracked[kTiming] = new Timing(this, performance.now(), method, entry, resolver, subject);
-    const socket = req.socket as HookedSocket | null;
-    const hooked = socket === null ? false : (socket[kSocketHooked] ?? hookSocket(socket));
-    if (!hooked) res.on('finish', onFallbackFinish).on('close', onFallbackClose);
+    const reserved = tracked[kTiming];
+    let method: number;
+    if (reserved === undefined) {
+      method = methodIndex(req.method);
+      tracked[kTiming] = new Timing(this, performance.now(), method, entry, resolver, subject, true);
+      const socket = req.socket as HookedSocket | null;
+      const hooked = socket === null ? false : (socket[kSocketHooked] ?? hookSocket(socket));
+      if (!hooked) res.on('finish', onFallbackFinish).on('close', onFallbackClose);
+    } else {
+      // Claimed already (two adapters on one request), or recorded: leave it. Else claim the Timing made at request start.
+      if (reserved.claimed) return;
+      method = reserved.method;
+      reserved.claimed = true;
+      reserved.tracker = this;
+      reserved.entry = entry;
+      reserved.resolver = resolver;
+      reserved.subject = subject;
+    }
     if (this.requestSize !== undefined) countBodyBytes(res);
     if (this.active !== undefined) (this.activeChildren[method] ?? this.bindActive(method)).inc();
   }
