@@ -4,10 +4,12 @@
  * A request costs, at its start: a `performance.now()`, one small allocation (the Timing), one
  * symbol read on its socket, and (with the in-flight gauge) one buffered gauge add. At its end
  * (the `http.server.response.finish` channel message for a finished response, the socket's
- * `close` for a dropped connection; see below): a second `performance.now()`, the route lookup (one Map.get on a template string the
- * router hands out unchanged, so its hash is cached; adapters that know the route up front skip
- * it), one array index by method, one Map.get by numeric status, and one buffered observe. No string
- * is built per request: label values are interned once, when a series is first bound.
+ * `close` for a dropped connection; see below): a second `performance.now()`, the route lookup
+ * (one Map.get on a template string the router hands out unchanged, so its hash is cached;
+ * adapters that know the route up front skip it), one array index by method, one Map.get by
+ * numeric status, and one buffered observe. No string is built per request: label values are
+ * interned once, when a series is first bound. With the Express adapter, the Timing is made when
+ * the request starts and the middleware only claims it (see reserveResponseSlot).
  * The opt-in body sizes add two instance properties on `res` and a byte count per write.
  */
 import { subscribe } from 'node:diagnostics_channel';
