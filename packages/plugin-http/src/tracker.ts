@@ -88,7 +88,13 @@ function onResponseFinish(message: unknown): void {
   timing.tracker = undefined;
   tracker.finish(res, timing, false);
 }
-subscribe('http.server.response.finish', onResponseFinish);
+let finishSubscribed = false;
+/** subscribeFinish: subscribes once, with the first tracker, so importing the package changes nothing. */
+function subscribeFinish(): void {
+  if (finishSubscribed) return;
+  finishSubscribed = true;
+  subscribe('http.server.response.finish', onResponseFinish);
+}
 
 function onSocketClose(this: HookedSocket): void {
   const res = this._httpMessage;
@@ -177,6 +183,7 @@ export class HttpTracker {
     const n = NAMINGS[options.naming];
     const labelNames = [n.method, n.route, n.status];
     const p = options.prefix;
+    subscribeFinish();
     this.statusClasses = options.statusClasses;
     this.maxRoutes = options.maxRoutes;
     this.duration = host.histogram({
