@@ -68,11 +68,12 @@ type HookedSocket = Socket & { [kSocketHooked]?: boolean; _httpMessage?: Tracked
  * `node:diagnostics_channel` for every response it finishes (run here on Node 20.20; Node 22 and 24
  * publish it from the same place in their http server), and one
  * subscriber shared by all requests reads the timing off the response: no listener is added per
- * request. Measured (Node 20, one core of the 2-core VM, medians of 9 runs of 200,000 simulated
- * requests: a ServerResponse made, the `wrap` adapter, the channel message, `finish` and `close`
- * emitted as Node does): the whole plugin cost 550 ns per request with `res.on('close')` per
- * request and 385 ns this way; alone, registering and emitting that listener cost 59 ns against
- * 14 ns for publishing the channel's message (issue #17). A response whose connection closes before it
+ * request. Measured (Node 20, one core of the 2-core VM, medians of 9 to 21 repetitions of 200,000
+ * simulated requests: a ServerResponse made, the `wrap` adapter, the channel message, `finish`
+ * and `close` emitted as Node does, both versions in the same process): the whole plugin cost
+ * 550, 290 and 220 ns per request with `res.on('close')` per request and 385, 214 and 157 ns this
+ * way, in three runs at different moments (the VM's speed varied by 2x); alone, registering and
+ * emitting that listener cost 59 ns against 14 ns for publishing the channel's message (issue #17). A response whose connection closes before it
  * finished never reaches the channel: one `close` listener per *socket* (added with the socket's
  * first request; keep-alive sockets carry many) records the response in flight on it, which Node
  * keeps in `socket._httpMessage` (set while a response owns the socket, cleared when it finishes).
