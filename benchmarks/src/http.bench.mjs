@@ -4,8 +4,9 @@
  * (a hand-written histogram, express-prom-bundle, fastify-metrics), driven by wrk on 127.0.0.1.
  *
  * Every server runs in its own child process and all are started first; then each repetition
- * runs wrk once against every server in turn (round-robin, so drift on a shared machine spreads
- * over all variants rather than landing on one). wrk runs for a bounded time (5 s, quick 1 s).
+ * runs wrk once against every server in turn (round-robin, starting one server further along in
+ * each repetition, so drift on a shared machine spreads over all variants rather than landing on
+ * one, and no variant always has the same place in the order). wrk runs for a bounded time (5 s, quick 1 s).
  * Where `taskset` exists, servers run on CPU 0 and wrk on CPU 1, so the load generator does not
  * steal the server's core (on 2 cores an unpinned wrk made req/s swing by up to 2x between runs).
  *
@@ -126,7 +127,8 @@ async function http({ quick }) {
     started = performance.now();
     if (!quick) for (const s of servers) wrk(s.port, 1); // warm-up (JIT, connection pools)
     for (let r = 0; r < reps; r++) {
-      for (const s of servers) {
+      // Each repetition starts one server further along, so no variant always runs first after the previous repetition's concurrent runs or always follows the same server.
+      for (const s of servers.map((_, i) => servers[(i + r) % servers.length])) {
         s.samples.push(wrk(s.port, seconds));
         log(`http ${s.framework}/${s.metrics} rep ${r + 1}: ${s.samples.at(-1).reqPerSec.toFixed(0)} req/s, p99 ${s.samples.at(-1).p99Ms.toFixed(2)} ms`);
       }

@@ -6,7 +6,7 @@
  * The adapter imports nothing from express.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { HttpTracker } from './tracker.js';
+import { reserveResponseSlot, type HttpTracker } from './tracker.js';
 
 /** ExpressMiddleware: what `app.use()` takes. */
 export type ExpressMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
@@ -108,6 +108,7 @@ export function expressRoute(req: ExpressRequest): string | undefined {
 
 /** expressMiddleware: the middleware to `app.use()` first, before any router. */
 export function expressMiddleware(tracker: HttpTracker): ExpressMiddleware {
+  reserveResponseSlot();
   return function metricoreHttp(req, res, next) {
     tracker.start(req, res, undefined, expressRoute, req);
     next();

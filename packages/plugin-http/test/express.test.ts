@@ -1,5 +1,5 @@
 import express from 'express';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { createTestHost, scrapeHost } from '@metricore/framework/testing';
 import httpMetrics from '../src/index.js';
@@ -102,6 +102,47 @@ describe('Express route templates', () => {
       expect((await get(`${url}/private/data/1`)).status).toBe(401);
       const s = await scrapeHost(host);
       expect(s.histogram(D, L('GET', '__unmatched__', '401'))?.count).toBe(1);
+    } finally {
+      await closeServer(server);
+      await host.close();
+    }
+  });
+});
+
+describe('Express adapter and the timing made at request start', () => {
+  it('records once, under the outer adapter, when a wrapped server runs an app using http.express()', async () => {
+    const http = httpMetrics();
+    const host = createTestHost({ plugins: [http] });
+    const app = express();
+    app.use(http.express());
+    app.get('/users/:id', (_req, res) => {
+      res.send('ok');
+    });
+    const server = createServer(http.wrap(app as unknown as (req: IncomingMessage, res: ServerResponse) => void, '/outer'));
+    try {
+      const url = await listenOn(server);
+      for (const id of ['1', '2']) expect((await get(`${url}/users/${id}`)).status).toBe(200);
+      const s = await scrapeHost(host);
+      expect(s.histogram(D, L('GET', '/outer', '200'))?.count).toBe(2);
+      expect(s.seriesCount(D)).toBe(1);
+      expect(s.value('http_server_active_requests', { http_request_method: 'GET' })).toBe(0);
+    } finally {
+      await closeServer(server);
+      await host.close();
+    }
+  });
+
+  it('leaves requests to servers without an adapter unrecorded', async () => {
+    const http = httpMetrics();
+    const host = createTestHost({ plugins: [http] });
+    http.express(); // made, never mounted: the request-start subscriber is on
+    const server = createServer((_req, res) => res.end('plain'));
+    try {
+      const url = await listenOn(server);
+      expect((await get(url)).status).toBe(200);
+      const s = await scrapeHost(host);
+      expect(s.seriesCount(D)).toBe(0);
+      expect(s.value('http_server_active_requests', { http_request_method: 'GET' }) ?? 0).toBe(0);
     } finally {
       await closeServer(server);
       await host.close();

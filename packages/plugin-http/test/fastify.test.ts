@@ -70,3 +70,23 @@ describe('Fastify adapter on a request without a Fastify route context', () => {
     expect(scrape.histogram(D, L('GET', '__unmatched__', '404'))?.count).toBe(1);
   });
 });
+
+describe('Fastify adapter with inject() (no net.Socket, so no diagnostics_channel message)', () => {
+  const http = httpMetrics();
+  const host = createTestHost({ plugins: [http] });
+  afterAll(() => host.close());
+
+  it('records injected requests through per-response listeners, under their status (not as aborted)', async () => {
+    const app = Fastify();
+    await app.register(http.fastify());
+    app.get('/users/:id', async () => 'ok');
+    await app.ready();
+    for (const id of ['1', '2', '3']) expect((await app.inject({ url: `/users/${id}` })).statusCode).toBe(200);
+    await sleep(20); // light-my-request emits `close` on the next tick after `finish`
+    const scrape = await scrapeUrl((await host.listen({ port: 0 })).url);
+    expect(scrape.histogram(D, L('GET', '/users/:id', '200'))?.count).toBe(3);
+    expect(scrape.histogram(D, L('GET', '/users/:id', 'aborted'))).toBeUndefined();
+    expect(scrape.value('http_server_active_requests', { http_request_method: 'GET' })).toBe(0);
+    await app.close();
+  });
+});
