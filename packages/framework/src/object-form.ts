@@ -30,10 +30,10 @@ export interface LabelRoot {
 
 /**
  * compileObjectForm: the recording method `method` of one family. Its source names the family id
- * and the method, so no two methods in the process share compiled code or type feedback: with a source shared by
- * families of the same label names (V8 caches compiled `new Function` sources), `inc(labels)` of one
- * of three such counters, all warmed, measured 12.1-12.7 ns against 8.3-8.5 ns with one warmed
- * (three processes each, load average about 1).
+ * and the method, so no two methods in the process share compiled code or type feedback: with a
+ * source shared by families of the same label names (V8 caches compiled `new Function` sources),
+ * `inc(labels)` of one of three such counters, all warmed, measured 12.1-12.7 ns against 8.3-8.5 ns
+ * with one warmed (three processes each, load average about 1).
  */
 export function compileObjectForm(
   familyId: number,
