@@ -81,13 +81,17 @@ type HookedSocket = Socket & { [kSocketHooked]?: boolean; _httpMessage?: Tracked
  * objects) get per-response `finish` and `close` listeners instead.
  */
 function onResponseFinish(message: unknown): void {
-  const res = (message as { response: Tracked }).response;
+  recordOnce((message as { response: Tracked }).response, false);
+}
+
+/** recordOnce: records `res` if an adapter claimed its timing and nothing recorded it yet (a response can reach several of the ends below). */
+function recordOnce(res: Tracked, aborted: boolean): void {
   const timing = res[kTiming];
   if (timing === undefined) return;
   const tracker = timing.tracker;
   if (tracker === undefined) return;
   timing.tracker = undefined;
-  tracker.finish(res, timing, false);
+  tracker.finish(res, timing, aborted);
 }
 let finishSubscribed = false;
 /** subscribeFinish: subscribes once, with the first tracker, so importing the package changes nothing. */
@@ -99,13 +103,7 @@ function subscribeFinish(): void {
 
 function onSocketClose(this: HookedSocket): void {
   const res = this._httpMessage;
-  if (res === undefined || res === null) return;
-  const timing = res[kTiming];
-  if (timing === undefined) return;
-  const tracker = timing.tracker;
-  if (tracker === undefined) return;
-  timing.tracker = undefined;
-  tracker.finish(res, timing, !res.writableFinished);
+  if (res !== undefined && res !== null) recordOnce(res, !res.writableFinished);
 }
 
 // The fallback, for responses not on a net.Socket: `finish` records the response, a `close` still
@@ -113,21 +111,11 @@ function onSocketClose(this: HookedSocket): void {
 // (`close` alone, judged by `writableFinished`, counted every `inject()` request as aborted: a
 // light-my-request response's null socket has no `writableLength`.)
 function onFallbackFinish(this: Tracked): void {
-  const timing = this[kTiming];
-  if (timing === undefined) return;
-  const tracker = timing.tracker;
-  if (tracker === undefined) return;
-  timing.tracker = undefined;
-  tracker.finish(this, timing, false);
+  recordOnce(this, false);
 }
 
 function onFallbackClose(this: Tracked): void {
-  const timing = this[kTiming];
-  if (timing === undefined) return;
-  const tracker = timing.tracker;
-  if (tracker === undefined) return;
-  timing.tracker = undefined;
-  tracker.finish(this, timing, true);
+  recordOnce(this, true);
 }
 
 /**
