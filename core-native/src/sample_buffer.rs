@@ -6,6 +6,7 @@
 //! down — including `worker.terminate()`, which skips JS `exit` handlers — a cleanup hook applies
 //! whatever is still pending. The memory is freed once both the hook and the JS finalizer ran.
 
+use crate::handle::SET_FLAG;
 use crate::record;
 use std::sync::Arc;
 
@@ -52,12 +53,14 @@ impl Drop for SampleBuffer {
     }
 }
 
-/// Per-thread counter delta cells in native memory: `cells` f64 deltas followed by `cells` f64
-/// handles, in one allocation that JS views as one Float64Array (one ArrayBuffer, made once per
-/// thread and copy of the framework). JS gives each counter series it binds a cell, writes the
-/// series' handle once and adds increments into the delta; `drain_deltas` applies every non-zero
-/// delta as one `(handle, delta)` sample and zeroes it. Only the owning JS thread touches the
-/// memory (its own flushes, then its cleanup hook after JS stopped), so no atomics are needed.
+/// Per-thread delta cells in native memory: `cells` f64 deltas followed by `cells` f64 handles,
+/// in one allocation that JS views as one Float64Array (one ArrayBuffer, made once per thread and
+/// copy of the framework). JS gives each counter and gauge series it binds a cell, writes the
+/// series' handle once and adds increments into the delta; a gauge `set` writes its value into
+/// the delta and `SET_FLAG` into the handle. `drain_deltas` applies every non-zero delta as one
+/// `(handle, delta)` sample, and every flagged cell as a set `(handle | SET_FLAG, delta)` (its
+/// value may be 0), then zeroes the delta and clears the flag. Only the owning JS thread touches
+/// the memory (its own flushes, then its cleanup hook after JS stopped), so no atomics are needed.
 pub(crate) fn drain_deltas(thread: u32, data: &mut [f64]) {
     let cells = data.len() / 2;
     drain_deltas_used(thread, data, cells);
@@ -68,11 +71,18 @@ pub(crate) fn drain_deltas_used(thread: u32, data: &mut [f64], used: usize) {
     let cells = data.len() / 2;
     let (deltas, handles) = data.split_at_mut(cells);
     let used = used.min(cells);
-    for (delta, handle) in deltas[..used].iter_mut().zip(handles[..used].iter()) {
-        let d = *delta;
-        if d != 0.0 && *handle != 0.0 {
+    for (delta, handle) in deltas[..used].iter_mut().zip(handles[..used].iter_mut()) {
+        let (d, h) = (*delta, *handle);
+        if h == 0.0 {
+            continue;
+        }
+        if h >= SET_FLAG as f64 {
             *delta = 0.0;
-            record::apply(thread, &[*handle, d]);
+            *handle = h - SET_FLAG as f64;
+            record::apply(thread, &[h, d]);
+        } else if d != 0.0 {
+            *delta = 0.0;
+            record::apply(thread, &[h, d]);
         }
     }
 }
@@ -88,7 +98,40 @@ impl SampleBuffer {
 
 #[cfg(test)]
 mod tests {
-    use super::drain_deltas;
+    use super::{drain_deltas, SET_FLAG};
+    use crate::definition::{Definition, Kind, Limits};
+    use crate::series::Cells;
+    use crate::registry::{self, table};
+    use crate::handle;
+
+    fn gauge_value(handle: u32) -> f64 {
+        match table().get(handle::slot(handle)).unwrap().cells() {
+            Cells::Gauge(g) => g.get(),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_flagged_cell_is_applied_as_a_set_even_of_zero_then_unflagged() {
+        let def = Definition { name: "g".into(), help: "h".into(), unit: None, kind: Kind::Gauge, label_names: vec!["l".into()], bounds: vec![] };
+        let f = registry::define_with_limits("delta-cells-gauge", def, Limits::default()).unwrap().id;
+        let a = registry::bind(f, &["a".into()]).unwrap();
+        let b = registry::bind(f, &["b".into()]).unwrap();
+        // Two cells: `a` set to 10 then raised by 2 (12, flagged); `b` raised by 7 (no flag).
+        let mut data = vec![12.0, 7.0, (a | SET_FLAG) as f64, b as f64];
+        drain_deltas(1, &mut data);
+        assert_eq!((gauge_value(a), gauge_value(b)), (12.0, 7.0));
+        assert_eq!(data, vec![0.0, 0.0, a as f64, b as f64]);
+        // A set to 0 is still a set; an unflagged zero delta changes nothing.
+        data[2] = (a | SET_FLAG) as f64;
+        drain_deltas(1, &mut data);
+        assert_eq!((gauge_value(a), gauge_value(b)), (0.0, 7.0));
+        assert_eq!(data, vec![0.0, 0.0, a as f64, b as f64]);
+        // After the flag is cleared, a delta adds again.
+        data[0] = -3.0;
+        drain_deltas(1, &mut data);
+        assert_eq!(gauge_value(a), -3.0);
+    }
 
     #[test]
     fn drain_skips_empty_and_unassigned_cells_and_zeroes_applied_ones() {

@@ -5,7 +5,8 @@ import { Metric } from './metric.js';
 import type { Labels } from './labels.js';
 import { native } from './native.js';
 import { compileObjectForm } from './object-form.js';
-import { DELTA_CELLS, deltaCell, deltas, moveDeltaCell, record, thread } from './recorder.js';
+import { CellSeries } from './cell-series.js';
+import { DELTA_CELLS, deltas, record, thread } from './recorder.js';
 
 /**
  * CounterChild: a counter series bound to one label set. `inc` adds into the series' delta cell of
@@ -13,26 +14,7 @@ import { DELTA_CELLS, deltaCell, deltas, moveDeltaCell, record, thread } from '.
  * buffers a sample when the family ranks values by top-N (each sample counts for the ranking) or
  * the thread's cells are all taken.
  */
-export class CounterChild {
-  private handleValue: number;
-  /** The delta cell, or -1: record through the sample buffer. */
-  private readonly cell: number;
-
-  constructor(handle: number, cells: boolean) {
-    this.handleValue = handle;
-    this.cell = cells ? deltaCell(handle) : -1;
-  }
-
-  /** handle: the native series handle (a cache prune moves it when the series is revived). */
-  get handle(): number {
-    return this.handleValue;
-  }
-
-  set handle(handle: number) {
-    this.handleValue = handle;
-    if (this.cell >= 0) moveDeltaCell(this.cell, handle);
-  }
-
+export class CounterChild extends CellSeries {
   /**
    * inc: adds `amount` (default 1); negative, NaN and ±Infinity amounts are dropped and counted.
    * A finite non-negative amount is one typed-array add; anything else takes the buffered path,

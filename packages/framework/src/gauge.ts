@@ -5,25 +5,40 @@ import { ErrorCode, MetricoreError } from './errors.js';
 import { Metric } from './metric.js';
 import type { Labels } from './labels.js';
 import { compileObjectForm } from './object-form.js';
-import { record, SET_FLAG } from './recorder.js';
+import { CellSeries } from './cell-series.js';
+import { DELTA_CELLS, deltas, record, SET_FLAG } from './recorder.js';
 
-/** GaugeChild: a gauge series bound to one label set. Each call costs a buffer append. */
-export class GaugeChild {
-  constructor(public handle: number) {}
-
+/**
+ * GaugeChild: a gauge series bound to one label set. `inc`, `dec` and `set` write into the series'
+ * delta cell of this thread, as a counter's `inc` does (typed-array writes; the core applies the
+ * cells on every flush, see recorder.ts): an add adds into the cell, a `set` puts its value there
+ * and marks the cell's handle as a set, so the adds after it land on the value set and the calls
+ * keep their order. Non-finite values, and every call once the thread's cells are all taken, go
+ * through the sample buffer. Measured (2-core VM, medians of 11 rounds of 1M calls, Node 20, the
+ * buffered version in the same run): `child.inc()` 3.4-3.6 ns against 10.1-12.7 ns.
+ */
+export class GaugeChild extends CellSeries {
   /** set: sets the value; NaN and ±Infinity are dropped and counted. */
   set(value: number): void {
-    record(this.handle + SET_FLAG, value);
+    const cell = this.cell;
+    if (cell >= 0 && value > -Infinity && value < Infinity) {
+      deltas[cell] = value;
+      deltas[DELTA_CELLS + cell] = this.handleValue + SET_FLAG;
+    } else record(this.handleValue + SET_FLAG, value);
   }
 
-  /** inc: adds `amount` (default 1). */
+  /** inc: adds `amount` (default 1); NaN and ±Infinity take the buffered path, which drops and counts them. */
   inc(amount = 1): void {
-    record(this.handle, amount);
+    const cell = this.cell;
+    if (cell >= 0 && amount > -Infinity && amount < Infinity) deltas[cell] += amount;
+    else record(this.handleValue, amount);
   }
 
   /** dec: subtracts `amount` (default 1). */
   dec(amount = 1): void {
-    record(this.handle, -amount);
+    const cell = this.cell;
+    if (cell >= 0 && amount > -Infinity && amount < Infinity) deltas[cell] -= amount;
+    else record(this.handleValue, -amount);
   }
 
   /** setToCurrentTime: sets the value to the current Unix time in seconds. */
@@ -45,7 +60,7 @@ export class GaugeChild {
 /** Gauge: a gauge family; last write wins across threads. */
 export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
   protected makeChild(handle: number): GaugeChild {
-    return new GaugeChild(handle);
+    return new GaugeChild(handle, DELTA_CELLS > 0);
   }
 
   protected makeFoldedChild(): GaugeChild {
@@ -64,7 +79,8 @@ export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
       if (typeof a === 'number') this.child(undefined)?.set(a);
       else this.recordFor(a as Labels<L>, b as number, true);
     },
-    hit: (leaf, b) => this.recordLeaf(leaf as GaugeChild | number, b as number, true),
+    // A gauge's binder caches children (metric.ts), so the object form reaches the delta cell.
+    hit: (child, b) => (child as GaugeChild).set(b as number),
     miss: (labels, b) => this.recordUncached(labels, b as number, true),
   });
 
@@ -77,7 +93,7 @@ export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
       if (a === undefined || typeof a === 'number') this.child(undefined)?.inc(a ?? 1);
       else this.recordFor(a as Labels<L>, b ?? 1, false);
     },
-    hit: (leaf, b) => this.recordLeaf(leaf as GaugeChild | number, b ?? 1, false),
+    hit: (child, b) => (child as GaugeChild).inc(b ?? 1),
     miss: (labels, b) => this.recordUncached(labels, b ?? 1, false),
   });
 
@@ -90,7 +106,7 @@ export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
       if (a === undefined || typeof a === 'number') this.child(undefined)?.dec(a ?? 1);
       else this.recordFor(a as Labels<L>, -(b ?? 1), false);
     },
-    hit: (leaf, b) => this.recordLeaf(leaf as GaugeChild | number, -(b ?? 1), false),
+    hit: (child, b) => (child as GaugeChild).dec(b ?? 1),
     miss: (labels, b) => this.recordUncached(labels, -(b ?? 1), false),
   });
 

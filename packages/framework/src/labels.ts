@@ -34,11 +34,11 @@ export const FOLDED_CACHE_LIMIT = 1024;
 /**
  * LabelBinder: the per-family cache from label values to bound children.
  *
- * With `leafHandles`, a label set recorded only through the object form (`observe(labels, v)`,
- * `set(labels, v)`) is cached as its series handle, a number, and gets a child object only when
+ * With `leafHandles` (histograms), a label set recorded only through the object form
+ * (`observe(labels, v)`) is cached as its series handle, a number, and gets a child object only when
  * `labels(...)` asks for one (then cached in its place): at 100k series of a 3-label histogram the
- * child objects were 32 B per series (heap snapshot, issue #16). Counters keep child objects:
- * their `inc(labels)` adds into the child's delta cell.
+ * child objects were 32 B per series (heap snapshot, issue #16). Counters and gauges keep child
+ * objects: their object forms add into the child's delta cell.
  */
 export class LabelBinder<C extends BoundChild> {
   /** root: the label cache; recording methods walk it (object-form.ts), a reset replaces it. */

@@ -55,8 +55,8 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
       (values) => this.makeFoldedChild(values),
       // Caches to prune after each upkeep: evicted series (TTL), demoted top-N values.
       definition.ttlMs !== undefined || this.ranked,
-      // Counters cache children (their inc(labels) adds into the child's delta cell), others handles.
-      definition.kind !== 'counter',
+      // Counters and gauges cache children (their object forms add into the child's delta cell), histograms handles.
+      definition.kind === 'histogram',
     );
   }
 
@@ -92,7 +92,9 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
 
   /**
    * recordLeaf: a sample for a cached leaf: a handle when only the object form was used
-   * (histograms, gauges), else the child. Against the child-only cache before it (whole processes
+   * (histograms), else the child. Gauges never come here with a child: a buffered sample is applied
+   * before the writes pending in the child's delta cell, whatever their order (gauge.ts).
+   * Against the child-only cache before it (whole processes
    * interleaved, 20 pairs, load average 2-4, every form in one process): observe(labels, v) with a
    * handle leaf 0.98x, with a child leaf 0.98x, gauge set(labels, v) 1.00x, inc(labels) 0.98x,
    * labels() child 0.99x.

@@ -42,15 +42,18 @@ function flushSamples(): void {
 }
 
 /**
- * DELTA_CELLS: counter series per thread (and copy of the framework) that get a delta cell; the
- * series bound after them record through the sample buffer (correct, ~3x slower). 8,192 cells
- * take 128 KiB of native memory per thread, made with the first family.
+ * DELTA_CELLS: counter and gauge series per thread (and copy of the framework) that get a delta
+ * cell, in the order they are bound; the series bound after them record through the sample buffer
+ * (correct, ~3x slower). 8,192 cells take 128 KiB of native memory per thread, made with the first family.
  */
 export const DELTA_CELLS = 8192;
 
 /**
- * deltas: this copy's counter delta cells: `deltas[cell]` is what a counter series gained since the
- * last flush, `deltas[DELTA_CELLS + cell]` its handle. Native memory, one ArrayBuffer made once
+ * deltas: this copy's delta cells: `deltas[cell]` is what a counter or gauge series gained since the
+ * last flush, `deltas[DELTA_CELLS + cell]` its handle. A gauge `set` writes its value into the cell
+ * and SET_FLAG into the handle: the flush then applies the cell as a set of the value plus what
+ * was added after it, and clears the flag (core-native/src/sample_buffer.rs). A gauge's calls
+ * thus stay in their order without ever meeting the sample buffer. Native memory, one ArrayBuffer made once
  * (core-native/src/sample_buffer.rs), so `worker.terminate()` loses nothing: the core's cleanup
  * hook applies pending deltas. Why: a counter increment into a cell is a typed-array add
  * (recording benchmark: ~3.3 ns, the floor), where a buffered (handle, value) pair costs 10-15 ns.
@@ -61,7 +64,7 @@ let deltasUsed = 0;
 const cellOf = new Map<number, number>();
 
 /**
- * deltaCell: the delta cell of counter series `handle` in this thread, or -1 when every cell is
+ * deltaCell: the delta cell of series `handle` in this thread, or -1 when every cell is
  * taken (the caller records through `record`). The cell keeps the handle until `moveDeltaCell`.
  */
 export function deltaCell(handle: number): number {
@@ -75,16 +78,18 @@ export function deltaCell(handle: number): number {
   return cell;
 }
 
-/** moveDeltaCell: the series of `cell` was revived under `handle` (a cache prune followed it). */
+/** moveDeltaCell: the series of `cell` was revived under `handle` (a cache prune followed it); a pending gauge set stays pending. */
 export function moveDeltaCell(cell: number, handle: number): void {
-  const old = deltas[DELTA_CELLS + cell];
+  const stored = deltas[DELTA_CELLS + cell];
+  const set = stored >= SET_FLAG ? SET_FLAG : 0;
+  const old = stored - set;
   if (old === handle) return;
   if (cellOf.get(old) === cell) cellOf.delete(old);
   if (!cellOf.has(handle)) cellOf.set(handle, cell);
-  deltas[DELTA_CELLS + cell] = handle;
+  deltas[DELTA_CELLS + cell] = handle + set;
 }
 
-/** flushLocal: applies this copy's buffered samples and counter deltas to the shared native storage now. */
+/** flushLocal: applies this copy's buffered samples and delta cells to the shared native storage now. */
 function flushLocal(): void {
   flushSamples();
   if (deltasUsed !== 0) native.applyDeltas(thread, deltas, deltasUsed);

@@ -77,6 +77,8 @@ describe('main thread and two worker_threads into one registry', () => {
       expect(scrape.histogram('work_seconds', { thread: 'worker-a' })).toEqual(expected(W));
       expect(scrape.histogram('work_seconds', { thread: 'worker-b' })).toEqual(expected(W));
       expect(scrape.value('work_total')).toBe(M + 2 * W);
+      expect(scrape.value('work_level', { thread: 'worker-a' })).toBe(1005);
+      expect(scrape.value('work_level', { thread: 'worker-b' })).toBe(1005);
       expect(scrape.seriesCount('work_seconds')).toBe(3);
     }
 
@@ -111,6 +113,9 @@ describe('main thread and two worker_threads into one registry', () => {
     expect(scrape.histogram('work_seconds', { thread: 'closing' })).toEqual(expected(3_333));
     expect(scrape.histogram('work_seconds', { thread: 'terminated' })).toEqual(expected(3_333));
     expect(scrape.value('work_total')).toBe(2 * 3_333);
+    // A gauge set, then raised, both still pending in the delta cell when the thread ended.
+    expect(scrape.value('work_level', { thread: 'closing' })).toBe(1005);
+    expect(scrape.value('work_level', { thread: 'terminated' })).toBe(1005);
   });
 
   it("a running worker's buffered samples reach another thread's scrape within its flush interval", async () => {
