@@ -16,7 +16,9 @@
  * server's CPU time (user + system, `process.cpuUsage()` asked over stdin around the run) over
  * the requests it served: CPU µs per request, measured under the same interference for all
  * variants. The overhead is the median over repetitions of each run's ratio to the framework's
- * server without metrics; each ratio is also kept with the servers' age at that run.
+ * server without metrics; each ratio is also kept with the servers' age at that run. The p99
+ * change is paired the same way: the median over repetitions of each sequential run's p99 over
+ * the bare server's p99 in the same repetition.
  *
  * Every server runs with `--no-memory-reducer`, so all variants have the same GC history. On
  * Node 20 V8's memory reducer, switched on by a full collection at startup (a larger startup
@@ -156,6 +158,10 @@ async function http({ quick }) {
     row.cpuOverheadPercent = row.cpuOverhead.median;
     // Overhead against server age: each concurrent run's ratio with the servers' age at that run.
     row.byAge = perRun.map((percent, i) => ({ ageSeconds: server.ages[i], percent }));
+    // p99 against no metrics, paired: each repetition's p99 over the bare server's p99 in the same
+    // repetition (seconds apart), then the median. The bare server's own p99 swung 2-18 ms between
+    // repetitions in one run, so a ratio of the two medians compared moments as much as servers.
+    row.p99Change = summarize(server.samples.map((x, i) => (x.p99Ms / baseServer.samples[i].p99Ms - 1) * 100));
   }
   return { wrkSeconds: seconds, reps, connections: 32, pinned: pin, nodeFlags: NODE_FLAGS, rows, pluginHttp: pluginBuilt ? 'measured' : 'not built: metricore rows left out' };
 }
