@@ -12,7 +12,10 @@ type Triple = readonly [number, number, number];
 // Numeric identifiers as semver writes them: no leading zeros, within Number.MAX_SAFE_INTEGER (15 digits is safe).
 const NUM = '(0|[1-9]\\d{0,14})';
 const SIMPLE_RANGE = new RegExp(`^(\\^|~|>=|=)?${NUM}\\.${NUM}\\.${NUM}$`);
-const VERSION = new RegExp(`^${NUM}\\.${NUM}\\.${NUM}(-[0-9A-Za-z.-]+)?(\\+[0-9A-Za-z.-]+)?$`);
+// A prerelease identifier is numeric without leading zeros or holds a non-digit; none is empty (nor a build's).
+const PRE = '(?:0|[1-9]\\d*|\\d*[A-Za-z-][0-9A-Za-z-]*)';
+const BUILD = '[0-9A-Za-z-]+';
+const VERSION = new RegExp(`^${NUM}\\.${NUM}\\.${NUM}(-${PRE}(?:\\.${PRE})*)?(\\+${BUILD}(?:\\.${BUILD})*)?$`);
 
 function compare(a: Triple, b: Triple): number {
   return a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
