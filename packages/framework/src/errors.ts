@@ -164,6 +164,8 @@ export const errors = {
     ),
   tapTimeout: (plugin: string, hook: string, ms: number) =>
     new MetricoreError(ErrorCode.TAP_TIMEOUT, `plugin "${plugin}" ${hook} tap timed out after ${ms} ms`),
+  applyTimeout: (plugin: string, ms: number) =>
+    new MetricoreError(ErrorCode.TAP_TIMEOUT, `plugin "${plugin}" apply did not settle within ${ms} ms (applyTimeoutMs); the host went on without it`),
   collectTimeout: (ms: number) =>
     new MetricoreError(ErrorCode.TAP_TIMEOUT, `collect timed out after ${ms} ms (collectTimeoutMs); stop the work this signal guards`),
 };

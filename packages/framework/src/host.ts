@@ -14,7 +14,7 @@ import { CONTENT_TYPES, joinBodies, promClientText, type PromClientRegistryLike 
 import { Gauge } from './gauge.js';
 import { Histogram } from './histogram.js';
 import { createHooks, type CollectContext, type ExpositionFormat, type HostHooks, type ListenInfo } from './hooks.js';
-import { isolateHook, PluginErrors, type Logger } from './isolation.js';
+import { deadline, isolateHook, PluginErrors, type Logger } from './isolation.js';
 import type { Metric } from './metric.js';
 import { native } from './native.js';
 import { parseOptions } from './options.js';
@@ -40,6 +40,12 @@ export interface MetricsHostOptions {
   flushIntervalMs?: number;
   /** collectTimeoutMs: how long a `collect` tap may take before it counts as failed; also bounds each `close` tap. Default 5000. */
   collectTimeoutMs?: number;
+  /**
+   * applyTimeoutMs: how long a plugin's asynchronous `apply` may take before it counts as failed
+   * (logged, counted in `metricore_plugin_errors_total{hook="apply"}`) and the host goes on, so
+   * `ready()`, `listen()` and scrapes never wait forever on one plugin. Default 10000.
+   */
+  applyTimeoutMs?: number;
   /** endpoint: options of the `/metrics` endpoint (path, token, concurrency cap, render timeout). */
   endpoint?: EndpointOptions;
   /** logger: where plugin failures are reported. Default console. */
@@ -53,6 +59,7 @@ const hostOptionsSchema = z.strictObject({
   registry: z.optional(z.string().check(z.minLength(1))),
   flushIntervalMs: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(60_000))),
   collectTimeoutMs: z.optional(z.number().check(z.int(), z.minimum(1))),
+  applyTimeoutMs: z.optional(z.number().check(z.int(), z.minimum(1))),
   endpoint: z.optional(endpointOptionsSchema),
   labelPolicy: z.optional(z.unknown()),
   logger: z.optional(z.custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).warn === 'function', 'expected an object with a warn(message) method')),
@@ -88,7 +95,7 @@ export class MetricsHost {
   /** plugins: names of the plugins applied, in order. */
   readonly plugins: readonly string[] = [];
 
-  private readonly options: Required<Pick<MetricsHostOptions, 'collectTimeoutMs' | 'logger'>> & { endpoint: EndpointOptions };
+  private readonly options: Required<Pick<MetricsHostOptions, 'collectTimeoutMs' | 'applyTimeoutMs' | 'logger'>> & { endpoint: EndpointOptions };
   private readonly pluginErrors: PluginErrors;
   private readonly scrapeDuration: Histogram;
   private readonly promClientRegistries: PromClientRegistryLike[] = [];
@@ -124,6 +131,7 @@ export class MetricsHost {
     this.sampleNames = sampleNameTable(this.registry);
     this.options = {
       collectTimeoutMs: parsed.collectTimeoutMs ?? 5000,
+      applyTimeoutMs: parsed.applyTimeoutMs ?? 10_000,
       logger: parsed.logger ?? console,
       endpoint: parsed.endpoint ?? {},
     };
@@ -147,7 +155,8 @@ export class MetricsHost {
    * use: checks and applies one plugin. A bad plugin (shape, duplicate, version, dependency)
    * throws. `apply` may return a promise (`ready()` waits for it); a plugin passed while another
    * still applies waits its turn, so plugins apply in order. A throw or a rejection in `apply` is
-   * isolated, logged and counted in `metricore_plugin_errors_total{hook="apply"}`.
+   * isolated, logged and counted in `metricore_plugin_errors_total{hook="apply"}`, and so is a
+   * promise that does not settle within `applyTimeoutMs` (the next plugin then applies).
    */
   use(plugin: Plugin): this {
     checkPlugin(plugin, this.plugins, FRAMEWORK_VERSION);
@@ -164,10 +173,18 @@ export class MetricsHost {
           const settle = (): void => {
             if (this.applying === plugin.name) this.applying = undefined;
           };
-          return Promise.resolve(result).then(settle, (error: unknown) => {
-            settle();
-            this.pluginErrors.report(plugin.name, 'apply', error);
-          });
+          const limit = deadline(this.options.applyTimeoutMs, () => errors.applyTimeout(plugin.name, this.options.applyTimeoutMs));
+          return Promise.race([result, limit.promise]).then(
+            () => {
+              limit.clear();
+              settle();
+            },
+            (error: unknown) => {
+              limit.clear();
+              settle();
+              this.pluginErrors.report(plugin.name, 'apply', error);
+            },
+          );
         }
       } catch (error) {
         this.pluginErrors.report(plugin.name, 'apply', error);

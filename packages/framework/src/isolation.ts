@@ -43,13 +43,18 @@ export class PluginErrors {
   }
 }
 
-function timeout(ms: number, plugin: string, hook: string): { promise: Promise<never>; clear: () => void } {
+/** deadline: a promise that rejects with `error()` after `ms` (its timer never keeps the process alive), and a way to call it off. */
+export function deadline(ms: number, error: () => Error): { promise: Promise<never>; clear: () => void } {
   let timer: NodeJS.Timeout | undefined;
   const promise = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(errors.tapTimeout(plugin, hook, ms)), ms);
+    timer = setTimeout(() => reject(error()), ms);
     timer.unref();
   });
   return { promise, clear: () => clearTimeout(timer) };
+}
+
+function timeout(ms: number, plugin: string, hook: string): { promise: Promise<never>; clear: () => void } {
+  return deadline(ms, () => errors.tapTimeout(plugin, hook, ms));
 }
 
 /** isolateHook: makes every tap of `hook` catch its own errors (and time out with METRICORE_TAP_TIMEOUT, if `timeoutMs` is set). */

@@ -429,6 +429,28 @@ describe('asynchronous apply', () => {
     }
   });
 
+  it('an async apply that never settles times out after applyTimeoutMs: counted and logged, and the next plugin applies', async () => {
+    const logger = capturingLogger();
+    const order: string[] = [];
+    const h = host({
+      logger,
+      applyTimeoutMs: 50,
+      plugins: [
+        { name: 'never-settles', apply: () => new Promise<void>(() => order.push('never-settles')) },
+        { name: 'after-stuck', apply: () => void order.push('after-stuck') },
+      ],
+    });
+    const started = performance.now();
+    await h.ready();
+    const waited = performance.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(45);
+    expect(order).toEqual(['never-settles', 'after-stuck']);
+    const scrape = await scrapeHost(h);
+    expect(scrape.value('metricore_plugin_errors_total', { plugin: 'never-settles', hook: 'apply' })).toBe(1);
+    expect(logger.warnings.map((w) => w.message)).toEqual(['metricore: plugin "never-settles" failed in apply (further failures are only counted)']);
+    expect(String(logger.warnings[0].error)).toContain('plugin "never-settles" apply did not settle within 50 ms (applyTimeoutMs)');
+  });
+
   it('getPlugin gives back the plugin applied under a name, undefined for another', () => {
     const jobs = { name: 'jobs-plugin', apply() {}, jobsOf: () => 7 };
     const h = host({ plugins: [jobs] });
