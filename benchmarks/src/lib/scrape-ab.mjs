@@ -57,6 +57,10 @@ for (const spec of servers) {
   started.push({ spec, child, url, rows: [] });
 }
 for (const s of started) await curlOnce(s.url, encoding); // warm-up
+// --pause-ms: waits after the warm-up (which starts each server's libuv pool), e.g. to renice a
+// server's threads from outside for an experiment; the servers' pids are printed first.
+console.log(`servers: ${started.map((s) => `${s.spec}=${s.child.pid}`).join(' ')}`);
+await new Promise((resolve) => setTimeout(resolve, Number(flag('--pause-ms', 0))));
 console.log(`${new Date().toISOString()} ${series} series, ${encoding}, ${reps} rounds of ${started.map((s) => s.spec).join(' | ')}`);
 for (let i = 0; i < reps; i++) {
   // Alternate which server goes first, so neither always follows the other's idle window.
