@@ -13,6 +13,17 @@
  * first scrape, the server JS thread's time on a CPU and waiting for one (schedstat), and the
  * machine's steal time (a VM's vCPUs held off by the hypervisor, /proc/stat). After each request the same probe runs as long with no request: the lateness the
  * machine shows anyway (on a shared VM a 1 ms timer is often 2-4 ms late with nothing to do).
+ *
+ * A focused rerun by hand (not used by the runner, which passes no such flags), e.g. only the
+ * 100k-series plain case of issue #16 with curl, metricore alone (~1 min):
+ *
+ *   node --expose-gc benchmarks/src/scrape.bench.mjs --http-only --http-series 100000 \
+ *     --libraries metricore --encodings identity --clients curl --reps 5 --out /tmp/scrape.json
+ *
+ * `--http-only` skips the in-process table, `--http-series` picks sizes, `--libraries` servers,
+ * `--encodings identity,gzip` the bodies (env SCRAPE_ENCODINGS the same), `--clients curl,node:http`
+ * the clients, `--reps` the probed requests per client (default 3 at 100k). For what the late
+ * timers are (GC, writes, steal, the scheduler), see lib/scrape-trace.mjs.
  */
 import { fork } from 'node:child_process';
 import { CURL_CLIENT, curlOnce } from './lib/curl-client.mjs';
@@ -103,17 +114,17 @@ async function fetchOnce(url, encoding, name, ready = () => undefined) {
 }
 
 /** overHttp: one library's server with `series` series; per encoding, `reps` probed requests after a warm-up. */
-async function overHttp(library, series, reps) {
+async function overHttp(library, series, reps, { encodings = ['identity', 'gzip'], clients = HTTP_CLIENTS } = {}) {
   const server = fork(new URL('./lib/scrape-server.mjs', import.meta.url), [library, String(series)], { execArgv: ['--expose-gc'] });
   try {
     const { url, baselineRssBytes } = await nextMessage(server, 'ready');
     const rows = [];
-    for (const encoding of ['identity', 'gzip']) {
-      const figures = new Map(HTTP_CLIENTS.map((c) => [c, { total: [], worst: [], busy: [], peakGrowth: [], after: [], idle: [], onCpu: [], waitCpu: [], steal: [], bytes: 0 }]));
-      for (const c of HTTP_CLIENTS) await fetchOnce(url, encoding, c); // warm-up
+    for (const encoding of encodings) {
+      const figures = new Map(clients.map((c) => [c, { total: [], worst: [], busy: [], peakGrowth: [], after: [], idle: [], onCpu: [], waitCpu: [], steal: [], bytes: 0 }]));
+      for (const c of clients) await fetchOnce(url, encoding, c); // warm-up
       // The clients take turns request by request, so each pair of rows saw the same machine.
       for (let i = 0; i < reps; i++) {
-        for (const c of HTTP_CLIENTS) {
+        for (const c of clients) {
           const fig = figures.get(c);
           const result = await fetchOnce(url, encoding, c, async () => {
             server.send('start');
@@ -165,13 +176,14 @@ async function overHttp(library, series, reps) {
           `http ${library} ${series} series ${encoding}, client ${httpClient}: ${row.totalMs.median.toFixed(1)} ms, worst block ${row.worstBlockMs.median.toFixed(2)} ms ` +
             `(max ${row.worstBlockMs.max.toFixed(2)}; idle ${row.idleWorstBlockMs.median.toFixed(2)}), busy ${row.blockedMs.median.toFixed(1)} ms, ` +
             `JS thread on CPU ${row.onCpuMs?.median.toFixed(1) ?? '?'} ms, waiting for a CPU ${row.waitCpuMs?.median.toFixed(1) ?? '?'} ms, peak +${mib(row.peakGrowthBytes?.median)}, ` +
-            `after +${mib(row.afterGrowthBytes.median)}, ${row.bytes} B, machine steal ${row.stealMs ?? '?'} ms over ${row.requestsMs.toFixed(0)} ms of requests`,
+            `after +${mib(row.afterGrowthBytes.median)}, ${row.bytes} B, machine steal ${row.stealMs ?? '?'} ms over ${row.requestsMs.toFixed(0)} ms of requests; ` +
+            `per request: worst [${fig.worst.map((x) => x.toFixed(2)).join(' ')}], idle [${fig.idle.map((x) => x.toFixed(2)).join(' ')}], steal [${fig.steal.join(' ')}] ms`,
         );
         rows.push(row);
       }
     }
     // The plain body's size is what the peak-memory target compares with, for both encodings.
-    for (const row of rows) row.plainBytes = rows.find((r) => !r.gzip && r.client === row.client).bytes;
+    for (const row of rows) row.plainBytes = rows.find((r) => !r.gzip && r.client === row.client)?.bytes;
     return rows;
   } finally {
     server.send('exit');
@@ -182,7 +194,7 @@ async function overHttp(library, series, reps) {
 async function scrape({ quick }) {
   // In process every library renders 10k series; 100k series are measured over HTTP (metricore and prom-client).
   // For a focused rerun by hand (not used by the runner): `--http-only`, `--http-series 10000`,
-  // `--libraries metricore,pre-rendered body`, `--reps 9`.
+  // `--libraries metricore,pre-rendered body`, `--encodings identity`, `--clients curl`, `--reps 9` (see the header).
   const flag = (name) => {
     const i = process.argv.indexOf(name);
     return i >= 0 ? process.argv[i + 1] : undefined;
@@ -191,6 +203,9 @@ async function scrape({ quick }) {
   const httpSizes = flag('--http-series')?.split(',').map(Number) ?? (quick ? [1000] : [10_000, 100_000]);
   const libraries = flag('--libraries')?.split(',') ?? HTTP_LIBRARIES;
   const reps = Number(flag('--reps') ?? (quick ? 2 : 5));
+  const encodings = (flag('--encodings') ?? process.env.SCRAPE_ENCODINGS)?.split(',');
+  const clients = flag('--clients')?.split(',');
+  const repsFlag = flag('--reps');
   const values = logUniformValues();
   const rows = [];
   for (const size of sizes) {
@@ -209,7 +224,7 @@ async function scrape({ quick }) {
 
   const http = [];
   for (const size of httpSizes) {
-    for (const library of libraries) http.push(...(await overHttp(library, size, size >= 100_000 && !quick ? 3 : reps)));
+    for (const library of libraries) http.push(...(await overHttp(library, size, size >= 100_000 && !quick && repsFlag === undefined ? 3 : reps, { encodings, clients })));
   }
   client?.kill();
   return { sizes, reps, rows, http, httpSizes, httpSeries: httpSizes[0] };

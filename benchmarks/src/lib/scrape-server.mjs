@@ -8,7 +8,8 @@
  * window's figures plus the resident memory once collected (`settledRssBytes`).
  * metricore serves with `host.listen()`; prom-client the way its README shows, `register.metrics()`
  * in a node:http handler, gzipped with node:zlib's async `gzip` when the client accepts it.
- * PRE_RENDERED serves metricore's body rendered before the first request with one `res.end`.
+ * PRE_RENDERED serves metricore's body rendered before the first request with one `res.end`;
+ * PRE_RENDERED_SLICED the same bytes through the endpoint's writer (`writeBody`, 1 MiB slices).
  */
 import { createServer } from 'node:http';
 import { promisify } from 'node:util';
@@ -16,26 +17,29 @@ import { gzip as gzipCallback, gzipSync } from 'node:zlib';
 import { logUniformValues } from './inputs.mjs';
 import { createPeer } from './peers.mjs';
 import { settledRss, startProbe } from './process-probe.mjs';
-import { fillScrapeFamily, PRE_RENDERED } from './scrape-family.mjs';
+import { fillScrapeFamily, PRE_RENDERED, PRE_RENDERED_SLICED } from './scrape-family.mjs';
 
 const gzip = promisify(gzipCallback);
 const [library, seriesArg] = process.argv.slice(2);
-const peer = await createPeer(library === PRE_RENDERED ? 'metricore' : library, `bench-scrape-http-${seriesArg}`);
+const preRendered = library === PRE_RENDERED || library === PRE_RENDERED_SLICED;
+const peer = await createPeer(preRendered ? 'metricore' : library, `bench-scrape-http-${seriesArg}`);
 fillScrapeFamily(peer, Number(seriesArg), logUniformValues());
 
 let url;
-if (library === PRE_RENDERED) {
+if (preRendered) {
   // The reference: metricore's body rendered (and gzipped) before any request, each request one
   // `res.end` of those bytes: no render work at all, so its total time is what the client and the
   // socket allow.
   const plain = Buffer.from(await peer.host.metrics());
   const zipped = gzipSync(plain, { level: 1 });
   await peer.host.close();
+  const { writeBody } = await import('@metricore/framework');
   const server = createServer((req, res) => {
     const wantsGzip = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
     const body = wantsGzip ? zipped : plain;
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'content-length': body.length, ...(wantsGzip ? { 'content-encoding': 'gzip' } : {}) });
-    res.end(body);
+    if (library === PRE_RENDERED_SLICED) writeBody(res, body);
+    else res.end(body);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${server.address().port}/metrics`;
