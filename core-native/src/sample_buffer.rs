@@ -71,21 +71,35 @@ pub(crate) fn drain_deltas_used(thread: u32, data: &mut [f64], used: usize) {
     let cells = data.len() / 2;
     let (deltas, handles) = data.split_at_mut(cells);
     let used = used.min(cells);
-    for (delta, handle) in deltas[..used].iter_mut().zip(handles[..used].iter_mut()) {
-        let (d, h) = (*delta, *handle);
-        if h == 0.0 {
+    let flag = SET_FLAG as f64;
+    // Most cells hold nothing at a flush: a chunk is passed over after a branch-free look at its
+    // bits (the compiler vectorises the folds). Every cell looked at one by one cost 11-16 us per
+    // flush with 8,192 cells handed out and nothing pending (remove() and reset() flush too).
+    for (d_chunk, h_chunk) in deltas[..used].chunks_mut(DRAIN_CHUNK).zip(handles[..used].chunks_mut(DRAIN_CHUNK)) {
+        let any_delta = d_chunk.iter().fold(0u64, |acc, d| acc | (d.to_bits() << 1)) != 0;
+        let any_set = h_chunk.iter().fold(false, |acc, h| acc | (*h >= flag));
+        if !any_delta && !any_set {
             continue;
         }
-        if h >= SET_FLAG as f64 {
-            *delta = 0.0;
-            *handle = h - SET_FLAG as f64;
-            record::apply(thread, &[h, d]);
-        } else if d != 0.0 {
-            *delta = 0.0;
-            record::apply(thread, &[h, d]);
+        for (delta, handle) in d_chunk.iter_mut().zip(h_chunk.iter_mut()) {
+            let (d, h) = (*delta, *handle);
+            if h == 0.0 {
+                continue;
+            }
+            if h >= flag {
+                *delta = 0.0;
+                *handle = h - flag;
+                record::apply(thread, &[h, d]);
+            } else if d != 0.0 {
+                *delta = 0.0;
+                record::apply(thread, &[h, d]);
+            }
         }
     }
 }
+
+/// Cells looked at together by `drain_deltas_used` before any one of them.
+const DRAIN_CHUNK: usize = 32;
 
 impl SampleBuffer {
     /// Applies the non-zero deltas of a delta-cell buffer (see `drain_deltas`) for `thread`.
@@ -131,6 +145,14 @@ mod tests {
         data[0] = -3.0;
         drain_deltas(1, &mut data);
         assert_eq!(gauge_value(a), -3.0);
+        // 40 cells, so two chunks of the drain: only the second holds anything (a set of 0 and a delta).
+        let mut wide = vec![0.0; 80];
+        wide[40 + 35] = (a | SET_FLAG) as f64;
+        wide[39] = 4.0;
+        wide[40 + 39] = b as f64;
+        drain_deltas(1, &mut wide);
+        assert_eq!((gauge_value(a), gauge_value(b)), (0.0, 11.0));
+        assert_eq!((wide[40 + 35], wide[39]), (a as f64, 0.0));
     }
 
     #[test]

@@ -7,12 +7,12 @@ import { deltaCell, moveDeltaCell } from './recorder.js';
 
 export class CellSeries {
   protected handleValue: number;
-  /** The delta cell, or -1: record through the sample buffer. */
+  /** The delta cell, or -1: record through the sample buffer (no cell was free). */
   protected readonly cell: number;
 
   constructor(handle: number, cells: boolean) {
     this.handleValue = handle;
-    this.cell = cells ? deltaCell(handle) : -1;
+    this.cell = cells ? deltaCell(handle, this) : -1;
   }
 
   /** handle: the native series handle (a cache prune moves it when the series is revived). */

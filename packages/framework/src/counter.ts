@@ -47,8 +47,6 @@ class FoldedCounterChild extends CounterChild {
 
 /** Counter: a counter family; safe to use from any worker thread. */
 export class Counter<L extends string = string> extends Metric<CounterChild, L> {
-  private one: CounterChild | undefined;
-
   protected makeChild(handle: number): CounterChild {
     return new CounterChild(handle, !this.ranked && DELTA_CELLS > 0);
   }
@@ -67,7 +65,7 @@ export class Counter<L extends string = string> extends Metric<CounterChild, L> 
     (labels: Labels<L>, amount?: number): void;
   } = compileObjectForm(this.familyId, 'inc', this.labelNames, this.binder, {
     other: (a, b) => {
-      if (a === undefined || typeof a === 'number') (this.one ??= this.child(undefined))?.inc(a ?? 1);
+      if (a === undefined || typeof a === 'number') (this.unlabelled ?? this.child(undefined))?.inc(a ?? 1);
       else this.recordFor(a as Labels<L>, b ?? 1, false);
     },
     // A counter's binder caches children, never bare handles (metric.ts).

@@ -107,6 +107,22 @@ export function insert(root: LabelNode, path: readonly unknown[], leaf: unknown)
   place(node, path[path.length - 1], leaf);
 }
 
+/** eachLeaf: calls `visit` with every leaf under `node`, whose paths are `depth` values long. */
+export function eachLeaf(node: LabelNode, depth: number, visit: (leaf: unknown) => void): void {
+  const step = (next: unknown): void => {
+    if (next === undefined) return;
+    if (depth === 1) visit(next);
+    else eachLeaf(next as LabelNode, depth - 1, visit);
+  };
+  if (node.key !== MANY) {
+    if (node.key !== undefined) step(node.next);
+    return;
+  }
+  const many = node.next as Pairs | Map<unknown, unknown>;
+  if (many instanceof Map) for (const next of many.values()) step(next);
+  else for (let i = 1; i < many.length; i += 2) step(many[i]);
+}
+
 /** unplace: forgets `value` at `node`; a pair array left with one value becomes that value inline. */
 function unplace(node: LabelNode, value: unknown): void {
   if (node.key === value) {

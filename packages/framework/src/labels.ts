@@ -8,12 +8,17 @@
  */
 import { errors, fromNativeError } from './errors.js';
 import { native } from './native.js';
-import { FOLDED, thread } from './recorder.js';
-import { compileLookup, find, insert, LabelNode, remove, type Lookup } from './label-tree.js';
+import { FOLDED, releaseDeltaCells, thread } from './recorder.js';
+import { compileLookup, eachLeaf, find, insert, LabelNode, remove, type Lookup } from './label-tree.js';
 
 /** BoundChild: what every child has: the native handle it records with (updated if its series is revived). */
 export interface BoundChild {
   handle: number;
+}
+
+/** handleOf: the series handle of a cached leaf (a child, or a histogram's bare handle). */
+function handleOf(leaf: BoundChild | number): number {
+  return typeof leaf === 'number' ? leaf : leaf.handle;
 }
 
 /** LabelValue: what a label value may be; numbers are converted with `String()`. */
@@ -46,6 +51,8 @@ export class LabelBinder<C extends BoundChild> {
   private readonly lookup: Lookup<C>;
   /** The one child of a family without labels. */
   private unlabelled: C | undefined;
+  /** onUnlabelledDropped: called when the unlabelled child leaves the cache, for the family's own copy of it (metric.ts). */
+  onUnlabelledDropped: (() => void) | undefined = undefined;
   /** Cached key paths (their leaves are in the tree), kept only for families with a TTL or top-N (to prune them). */
   private readonly entries: Array<{ path: readonly unknown[]; folded: boolean }> | undefined;
   /** Cached label sets that fold into a shared series (bounded by FOLDED_CACHE_LIMIT). */
@@ -76,9 +83,11 @@ export class LabelBinder<C extends BoundChild> {
     const leaves = entries.map((e) => (e.path.length === 0 ? this.unlabelled : (find(this.root, e.path) as C | number | undefined)));
     const live = native.resolveHandles(this.familyId, Uint32Array.from(leaves, (leaf) => (leaf === undefined ? 0 : typeof leaf === 'number' ? leaf : leaf.handle)));
     let kept = 0;
+    const gone: number[] = [];
     entries.forEach((entry, i) => {
       const leaf = leaves[i];
       if (live[i] === 0 || leaf === undefined) {
+        if (leaf !== undefined) gone.push(handleOf(leaf));
         this.forgetPath(entry.path);
         if (entry.folded) this.foldedCached--;
       } else {
@@ -88,12 +97,18 @@ export class LabelBinder<C extends BoundChild> {
       }
     });
     entries.length = kept;
+    releaseDeltaCells(gone);
   }
 
-  /** clear: forgets every cached child. */
+  /** clear: forgets every cached child (their series give their delta cells back). */
   clear(): void {
+    const handles: number[] = [];
+    if (this.unlabelled !== undefined) handles.push(this.unlabelled.handle);
+    if (this.labelNames.length > 0) eachLeaf(this.root, this.labelNames.length, (leaf) => handles.push(handleOf(leaf as C | number)));
+    releaseDeltaCells(handles);
     this.root = new LabelNode();
     this.unlabelled = undefined;
+    this.onUnlabelledDropped?.();
     this.foldedCached = 0;
     if (this.entries) this.entries.length = 0;
   }
@@ -123,8 +138,15 @@ export class LabelBinder<C extends BoundChild> {
     return values as Array<string | number>;
   }
 
-  /** forget: drops the cached child of a label path (both its string and number spellings). */
+  /** forget: drops the cached child of a label path (both its string and number spellings); its series gives its delta cell back. */
   forget(path: readonly unknown[]): void {
+    const spelled = path.map((v) => (typeof v === 'number' ? String(v) : v));
+    const handles: number[] = [];
+    for (const p of [path, spelled]) {
+      const leaf = (p.length === 0 ? this.unlabelled : find(this.root, p)) as C | number | undefined;
+      if (leaf !== undefined) handles.push(handleOf(leaf));
+    }
+    releaseDeltaCells(handles);
     if (this.entries) {
       const key = path.map(String).join('\u0000');
       for (let i = this.entries.length - 1; i >= 0; i--) {
@@ -134,13 +156,13 @@ export class LabelBinder<C extends BoundChild> {
       }
     }
     this.forgetPath(path);
-    const spelled = path.map((v) => (typeof v === 'number' ? String(v) : v));
     if (spelled.some((v, i) => v !== path[i])) this.forgetPath(spelled);
   }
 
   private forgetPath(path: readonly unknown[]): void {
     if (path.length === 0) {
       this.unlabelled = undefined;
+      this.onUnlabelledDropped?.();
       return;
     }
     remove(this.root, path);

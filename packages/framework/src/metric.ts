@@ -21,7 +21,8 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
   protected readonly binder: LabelBinder<C>;
   /** ranked: a label rule ranks values by top-N, so every sample must reach the core on its own (its activity counts). */
   protected readonly ranked: boolean;
-  private unlabelled: C | undefined;
+  /** The unlabelled child, cached here for the recording methods; dropped with the binder's (after a reset, remove or eviction its cell was given back). */
+  protected unlabelled: C | undefined;
 
   constructor(
     readonly definition: FullDefinition,
@@ -58,6 +59,9 @@ export abstract class Metric<C extends BoundChild = BoundChild, L extends string
       // Counters and gauges cache children (their object forms add into the child's delta cell), histograms handles.
       definition.kind === 'histogram',
     );
+    this.binder.onUnlabelledDropped = () => {
+      this.unlabelled = undefined;
+    };
   }
 
   protected abstract makeChild(handle: number): C;

@@ -42,9 +42,11 @@ function flushSamples(): void {
 }
 
 /**
- * DELTA_CELLS: counter and gauge series per thread (and copy of the framework) that get a delta
- * cell, in the order they are bound; the series bound after them record through the sample buffer
- * (correct, ~3x slower). 8,192 cells take 128 KiB of native memory per thread, made with the first family.
+ * DELTA_CELLS: counter and gauge series per thread (and copy of the framework) that hold a delta
+ * cell at once, in the order they are bound; while all are held, the series bound after them
+ * record through the sample buffer (correct, ~3x slower). A series removed, reset or evicted by its
+ * TTL gives its cell back (releaseDeltaCells). 8,192 cells take 128 KiB of native memory per
+ * thread, made with the first family.
  */
 export const DELTA_CELLS = 8192;
 
@@ -62,20 +64,68 @@ export let deltas: Float64Array<ArrayBufferLike> = new Float64Array(0);
 let deltasUsed = 0;
 /** Cells by handle: children of one series (e.g. after a cache prune) share its cell. */
 const cellOf = new Map<number, number>();
+/** Cells free again, reused before new ones. */
+const freeCells: number[] = [];
+/** Per cell: how many live children write into it. */
+const cellUsers: number[] = [];
+/** Per cell: its series left the label cache, so the cell is freed once its last child is collected. */
+const cellRetired: boolean[] = [];
+/**
+ * A child that the application still holds after its series left the cache (removed, reset,
+ * evicted) keeps writing into its cell, under the old handle, which revives the series in the core
+ * from zero: so a cell is reused only once no child writes into it, which this registry learns
+ * from the garbage collector (children register weakly: the registry keeps none alive).
+ */
+const cellChildren = new FinalizationRegistry<number>((cell) => {
+  cellUsers[cell]--;
+  if (cellUsers[cell] === 0 && cellRetired[cell]) freeCell(cell);
+});
+
+function freeCell(cell: number): void {
+  cellRetired[cell] = false;
+  freeCells.push(cell);
+}
 
 /**
- * deltaCell: the delta cell of series `handle` in this thread, or -1 when every cell is
- * taken (the caller records through `record`). The cell keeps the handle until `moveDeltaCell`.
+ * deltaCell: the delta cell of series `handle` in this thread for the child `user`, or -1 when
+ * every cell is taken (the caller records through `record`). The cell keeps the handle until
+ * `moveDeltaCell`, or until it is freed and given to another series.
  */
-export function deltaCell(handle: number): number {
+export function deltaCell(handle: number, user: object): number {
   if (deltas.length === 0) return -1;
-  const known = cellOf.get(handle);
-  if (known !== undefined) return known;
-  if (deltasUsed === DELTA_CELLS) return -1;
-  const cell = deltasUsed++;
-  deltas[DELTA_CELLS + cell] = handle;
-  cellOf.set(handle, cell);
+  let cell = cellOf.get(handle);
+  if (cell === undefined) {
+    cell = freeCells.pop() ?? (deltasUsed < DELTA_CELLS ? deltasUsed++ : -1);
+    if (cell < 0) return -1;
+    // What a freed cell still holds belongs to its last series: applied before the cell changes hands.
+    if (deltas[cell] !== 0 || deltas[DELTA_CELLS + cell] >= SET_FLAG) flushLocal();
+    deltas[DELTA_CELLS + cell] = handle;
+    cellOf.set(handle, cell);
+  }
+  cellUsers[cell] = (cellUsers[cell] ?? 0) + 1;
+  cellChildren.register(user, cell);
   return cell;
+}
+
+/**
+ * releaseDeltaCells: the series of these handles left this thread's label cache (removed, reset,
+ * evicted): their cells go free once the children writing into them are collected (at once when
+ * none is left). Without this, a long-lived process whose label sets come and go would hold every
+ * cell after 8,192 series and record every new series the slow way.
+ */
+export function releaseDeltaCells(handles: Iterable<number>): void {
+  for (const handle of handles) {
+    const cell = cellOf.get(handle);
+    if (cell === undefined) continue;
+    cellOf.delete(handle);
+    if (cellUsers[cell] === 0) freeCell(cell);
+    else cellRetired[cell] = true;
+  }
+}
+
+/** deltaCellStats: cells held now (by series in the cache or children still alive), and cells ever handed out. For tests. */
+export function deltaCellStats(): { held: number; made: number } {
+  return { held: deltasUsed - freeCells.length, made: deltasUsed };
 }
 
 /** moveDeltaCell: the series of `cell` was revived under `handle` (a cache prune followed it); a pending gauge set stays pending. */
