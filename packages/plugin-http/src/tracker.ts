@@ -133,47 +133,14 @@ function onFallbackClose(this: Tracked): void {
  * claims (another server in the process) cost a clock reading and the small object.
  */
 export function reserveResponseSlot(): void {
+  if (slotReserved) return;
   slotReserved = true;
-  subscribeRequestStart();
-}
-let slotReserved = false;
-
-/** On an http(s) server: the tracker that times every request it serves from `http.server.request.start` on (see claimServer). */
-const kServerTracker = Symbol('metricore.http.serverTracker');
-type ClaimedServer = { [kServerTracker]?: HttpTracker };
-
-/**
- * claimServer: every request `server` serves from now on is timed by `tracker` from the moment
- * Node publishes `http.server.request.start` (before the 'request' event), with no route yet: an
- * adapter sets it later with `tracker.route()`, and a request that gets none is `__unmatched__`
- * (or ignored, by its path). Used by the Fastify adapter, so that it needs no per-request hook
- * (see fastify.ts). `server` must be a node:http or node:https server (those publish the
- * channel). Returns false, changing nothing, when another tracker claimed it first.
- */
-export function claimServer(server: object, tracker: HttpTracker): boolean {
-  const claimed = server as ClaimedServer;
-  if (claimed[kServerTracker] !== undefined) return claimed[kServerTracker] === tracker;
-  claimed[kServerTracker] = tracker;
-  subscribeRequestStart();
-  return true;
-}
-
-let requestStartSubscribed = false;
-function subscribeRequestStart(): void {
-  if (requestStartSubscribed) return;
-  requestStartSubscribed = true;
   subscribe('http.server.request.start', onRequestStart);
 }
-
+let slotReserved = false;
 function onRequestStart(message: unknown): void {
-  const { request, response, socket, server } = message as { request: IncomingMessage; response: Tracked; socket: HookedSocket; server: ClaimedServer };
+  const { request, response, socket } = message as { request: IncomingMessage; response: Tracked; socket: HookedSocket };
   if (response[kTiming] !== undefined) return;
-  const tracker = server[kServerTracker];
-  if (tracker !== undefined) {
-    tracker.begin(request, response, socket);
-    return;
-  }
-  if (!slotReserved) return;
   response[kTiming] = new Timing(undefined, performance.now(), methodIndex(request.method), undefined, undefined, undefined, false);
   if (!(socket[kSocketHooked] ?? hookSocket(socket))) response.on('finish', onFallbackFinish).on('close', onFallbackClose);
 }
@@ -282,29 +249,6 @@ export class HttpTracker {
     }
     if (this.requestSize !== undefined) countBodyBytes(res);
     if (this.active !== undefined) (this.activeChildren[method] ?? this.bindActive(method)).inc();
-  }
-
-  /**
-   * begin: times a request of a claimed server (see claimServer) from its start, claimed by this
-   * tracker, with no route yet. Called from the `http.server.request.start` subscriber.
-   */
-  begin(req: IncomingMessage, res: ServerResponse, socket: HookedSocket): void {
-    const method = methodIndex(req.method);
-    (res as Tracked)[kTiming] = new Timing(this, performance.now(), method, undefined, undefined, undefined, true);
-    if (!(socket[kSocketHooked] ?? hookSocket(socket))) res.on('finish', onFallbackFinish).on('close', onFallbackClose);
-    if (this.requestSize !== undefined) countBodyBytes(res);
-    if (this.active !== undefined) (this.activeChildren[method] ?? this.bindActive(method)).inc();
-  }
-
-  /**
-   * route: sets the route of a request this tracker times (from `begin`), unless it has one
-   * already; a request nothing timed yet (Fastify's `inject()`, which bypasses the server) is
-   * started here instead, with that route.
-   */
-  route(req: IncomingMessage, res: ServerResponse, entry: RouteEntry): void {
-    const timing = (res as Tracked)[kTiming];
-    if (timing === undefined || !timing.claimed) this.start(req, res, entry);
-    else if (timing.entry === undefined && timing.tracker === this) timing.entry = entry;
   }
 
   /** finish: records a response once, `aborted` when its connection closed before it finished. Never throws: it runs inside an event listener. */
