@@ -78,8 +78,8 @@ type HookedSocket = Socket & { [kSocketHooked]?: boolean; _httpMessage?: Tracked
  * finished never reaches the channel: one `close` listener per *socket* (added with the socket's
  * first request; keep-alive sockets carry many) records the response in flight on it, which Node
  * keeps in `socket._httpMessage` (set while a response owns the socket, cleared when it finishes).
- * Responses not on a net.Socket (test doubles such as light-my-request, HTTP/2 compatibility
- * objects) get per-response `finish` and `close` listeners instead.
+ * Responses not on a net.Socket (test doubles such as light-my-request) and HTTP/2 compatibility
+ * responses get per-response `finish` and `close` listeners instead.
  */
 function onResponseFinish(message: unknown): void {
   recordOnce((message as { response: Tracked }).response, false);
@@ -229,8 +229,13 @@ export class HttpTracker {
     if (reserved === undefined) {
       method = methodIndex(req.method);
       tracked[kTiming] = new Timing(this, performance.now(), method, entry, resolver, subject, true);
+      // Only node:http's responses reach the channel. An HTTP/2 compatibility response (Fastify with
+      // `http2: true`, `wrap` on an http2 server) has a `req.socket` that is a Proxy passing
+      // `instanceof net.Socket`; it is told apart by its `stream` (node:http's responses have none,
+      // and checking the class would load node:http at import). Before this check such responses
+      // waited for a channel message HTTP/2 never publishes, and were never recorded.
       const socket = req.socket as HookedSocket | null;
-      const hooked = socket === null ? false : (socket[kSocketHooked] ?? hookSocket(socket));
+      const hooked = socket === null || (res as { stream?: unknown }).stream !== undefined ? false : (socket[kSocketHooked] ?? hookSocket(socket));
       if (!hooked) res.on('finish', onFallbackFinish).on('close', onFallbackClose);
     } else {
       // Claimed already (two adapters on one request), or recorded: leave it. Else claim the Timing made at request start.
