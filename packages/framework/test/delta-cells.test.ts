@@ -7,7 +7,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { scrapeHost } from '@metricore/framework/testing';
+import { parseScrape, type Scrape } from '@metricore/framework/testing';
 import { MetricsHost } from '../src/index.js';
 import { DELTA_CELLS, deltaCellStats } from '../src/recorder.js';
 
@@ -21,6 +21,11 @@ async function collected(held: number): Promise<number> {
     await new Promise((r) => setTimeout(r, 10));
   }
   return deltaCellStats().held;
+}
+
+/** scrape: the host's exposition, parsed (scrapeHost takes the built package's host type). */
+async function scrape(h: MetricsHost): Promise<Scrape> {
+  return parseScrape(await h.metrics());
 }
 
 const hosts: MetricsHost[] = [];
@@ -50,7 +55,7 @@ describe('delta cells given back', () => {
     expect(g.remove({ id: 'g1' })).toBe(true);
     held.inc(2); // the series comes back from zero
     heldGauge.inc(3);
-    let s = await scrapeHost(h);
+    let s = await scrape(h);
     expect(s.value('churn_total', { org: 'o0', id: 'i0' })).toBe(2);
     expect(s.value('churn_total', { org: 'o2', id: 'i39' })).toBe(1);
     expect(s.value('churn_level', { id: 'g1' })).toBe(3);
@@ -63,7 +68,7 @@ describe('delta cells given back', () => {
     for (let id = 0; id < 100; id++) c.inc({ org: 'o9', id: `n${id}` }, 2);
     expect(deltaCellStats()).toEqual({ held: base + 102, made });
     held.inc(1);
-    s = await scrapeHost(h);
+    s = await scrape(h);
     expect(s.seriesCount('churn_total')).toBe(101);
     expect(s.value('churn_total', { org: 'o9', id: 'n99' })).toBe(2);
     expect(s.value('churn_total', { org: 'o0', id: 'i0' })).toBe(1);
@@ -78,7 +83,7 @@ describe('delta cells given back', () => {
       for (let i = 0; i < n; i++) c.inc({ build: `r${round}-${i}` }, i % 3);
       // Without cells given back, the second round would find none free.
       expect(deltaCellStats().held).toBe(base + n);
-      const s = await scrapeHost(h);
+      const s = await scrape(h);
       expect(s.seriesCount('rounds_total')).toBe(n);
       expect(s.value('rounds_total', { build: `r${round}-${n - 1}` })).toBe((n - 1) % 3);
       c.reset();
@@ -88,7 +93,7 @@ describe('delta cells given back', () => {
 
   it('a series evicted by its TTL gives its cell back; its held child revives it exactly', async () => {
     const h = host();
-    const c = h.counter({ name: 'idle_total', help: 'x', labelNames: ['id'], ttlMs: 50 });
+    const c = h.counter({ name: 'idle_total', help: 'x', labelNames: ['id'], ttl: 50 });
     let child: { inc(n?: number): void } | undefined = c.labels({ id: 'a' });
     child.inc(3);
     c.inc({ id: 'b' });
@@ -97,11 +102,11 @@ describe('delta cells given back', () => {
     h.maintain();
     await new Promise((r) => setTimeout(r, 150));
     h.maintain();
-    let s = await scrapeHost(h);
+    let s = await scrape(h);
     expect(s.seriesCount('idle_total')).toBe(0);
     expect(await collected(before - 1)).toBe(before - 1); // b's cell; a's child is held
     child.inc(5);
-    s = await scrapeHost(h);
+    s = await scrape(h);
     expect(s.value('idle_total', { id: 'a' })).toBe(5);
     child = undefined;
     expect(await collected(before - 2)).toBe(before - 2);
