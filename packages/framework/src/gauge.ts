@@ -14,9 +14,9 @@ import { DELTA_CELLS, deltas, record, SET_FLAG } from './recorder.js';
  * cells on every flush, see recorder.ts): an add adds into the cell, a `set` puts its value there
  * and marks the cell's handle as a set, so the adds after it land on the value set and the calls
  * keep their order. Non-finite values, and every call once the thread's cells are all taken, go
- * through the sample buffer. Measured (2-core VM, medians of 11 rounds of 1M calls, Node 20, the
- * buffered version in the same runs): `child.inc()` 3.3-3.6 ns against 10.1-12.7 ns, `child.set(v)`
- * 4.5-6.2 ns against 10.3-10.8 ns.
+ * through the sample buffer. Measured (2-core VM, medians of 11 rounds of 1M calls, Node 20, three
+ * processes each, alternating with the buffered version): `child.inc()` 3.3-3.5 ns against
+ * 11.6-12.0 ns, `child.set(v)` 4.5-6.2 ns against 10.3-10.5 ns.
  */
 export class GaugeChild extends CellSeries {
   /** set: sets the value; NaN and ±Infinity are dropped and counted. */
