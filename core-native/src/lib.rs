@@ -385,8 +385,9 @@ fn to_js_buffer(env: &Env, mut body: Vec<u8>) -> napi::Result<BufferSlice<'_>> {
         return BufferSlice::from_data(env, body);
     }
     let (ptr, len) = (body.as_mut_ptr(), body.len());
+    buffer_pool::lend();
     // SAFETY: `body` is moved into the finalizer, so the memory outlives the JS Buffer.
-    unsafe { BufferSlice::from_external(env, ptr, len, body, |_, body| buffer_pool::give(body)) }
+    unsafe { BufferSlice::from_external(env, ptr, len, body, |_, body| buffer_pool::give_back(body)) }
 }
 
 pub struct RenderTask {
@@ -504,6 +505,24 @@ pub fn render_stream(registry: String, openmetrics: bool, gzip: bool, exclude: V
     let format = if openmetrics { Format::OpenMetrics } else { Format::Text };
     let stream = render::Stream::new(registry::registry(&registry), format, &exclude, gzip);
     RenderStream { shared: std::sync::Arc::new(stream) }
+}
+
+/// What the render pool holds now (`renderPoolStats`); for tests.
+#[napi(object)]
+pub struct RenderPoolStats {
+    /// Bytes of buffers kept for reuse.
+    pub kept_bytes: f64,
+    /// Renders in progress.
+    pub renders: u32,
+    /// Bodies and pieces handed to JS and not given back yet.
+    pub lent: u32,
+}
+
+/// renderPoolStats: what the render pool holds now; between scrapes, nothing (tests).
+#[napi(catch_unwind)]
+pub fn render_pool_stats() -> RenderPoolStats {
+    let (kept, renders, lent) = buffer_pool::stats();
+    RenderPoolStats { kept_bytes: kept as f64, renders: renders as u32, lent: lent as u32 }
 }
 
 /// contentTypes: `[text 0.0.4, OpenMetrics 1.0.0]` content types, as the renderer writes them.

@@ -121,11 +121,13 @@ pub(crate) struct Cursor {
     exclude: Vec<u32>,
     stage: Stage,
     written: usize,
+    /// Keeps the render pool's buffers while this render is in progress (buffer_pool.rs).
+    _lease: crate::buffer_pool::Lease,
 }
 
 impl Cursor {
     pub(crate) fn new(registry: &'static Registry, format: Format, exclude: &[u32]) -> Cursor {
-        Cursor { registry, format, families: registry.families(), exclude: exclude.to_vec(), stage: Stage::Families { family: 0, series: None }, written: 0 }
+        Cursor { registry, format, families: registry.families(), exclude: exclude.to_vec(), stage: Stage::Families { family: 0, series: None }, written: 0, _lease: crate::buffer_pool::lease() }
     }
 
     /// The size of the last complete body of this registry (a hint for buffer sizes).
@@ -407,8 +409,14 @@ impl Stream {
         compressor.reset();
 
         let mut st = self.wait_turn(ticket, |s| s.crc_turn);
-        st.spare.push(compressor);
         st.crc.combine(&crc);
+        if last {
+            // Every earlier piece's compressor is back (their CRCs came first): free them now, not
+            // when the stream is collected, so the end of the scrape returns their memory too.
+            st.spare.clear();
+        } else {
+            st.spare.push(compressor);
+        }
         if last {
             let (sum, amount) = (st.crc.sum(), st.crc.amount());
             out.extend_from_slice(&sum.to_le_bytes());
