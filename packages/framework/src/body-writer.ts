@@ -27,6 +27,8 @@
  * against 2.25 ms median, 12 interleaved requests each).
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import * as z from 'zod/mini';
+import { parseOptions } from './options.js';
 
 /** DEFAULT_SLICE_BYTES: the most bytes handed to the socket in one write (1 MiB, measured above). */
 export const DEFAULT_SLICE_BYTES = 1 << 20;
@@ -63,6 +65,13 @@ export interface BodyWriterOptions {
   /** end: end the sink after the last chunk (default true). */
   end?: boolean;
 }
+
+/** bodyWriterOptionsSchema: a `sliceBytes` that is not a positive integer would write empty slices and lose the body. */
+const bodyWriterOptionsSchema = z.strictObject({
+  sliceBytes: z.optional(z.number().check(z.int(), z.minimum(1))),
+  release: z.optional(z.custom<(chunk: Uint8Array) => void>((v) => typeof v === 'function', 'expected a function')),
+  end: z.optional(z.boolean()),
+});
 
 /** BodyWriteResult: what `writeBody` did. */
 export interface BodyWriteResult {
@@ -107,10 +116,12 @@ function chunksOf(source: BodySource): AsyncIterator<Uint8Array> | Iterator<Uint
  * away (the sink closes) the source is stopped (`return()` on its iterator, so a renderer can free
  * what it holds) and the result says `completed: false`. If the source throws, the sink is
  * destroyed (the client sees a cut body, never a short "complete" one) and the error is rethrown.
- * Not for concurrent use on one sink.
+ * Not for concurrent use on one sink. Options that are not valid (e.g. `sliceBytes: NaN`) reject
+ * with `METRICORE_INVALID_OPTION` before anything is written.
  */
 export async function writeBody(sink: BodySink, source: BodySource, options: BodyWriterOptions = {}): Promise<BodyWriteResult> {
-  const sliceBytes = Math.max(1, options.sliceBytes ?? DEFAULT_SLICE_BYTES);
+  parseOptions(bodyWriterOptionsSchema, options, 'writeBody');
+  const sliceBytes = options.sliceBytes ?? DEFAULT_SLICE_BYTES;
   const release = options.release;
   const iterator = chunksOf(source);
   let bytes = 0;

@@ -159,6 +159,29 @@ describe('writeBody', () => {
     expect(s.maxAhead).toBeLessThanOrEqual(hwm + slice);
   });
 
+  it('refuses options that would lose the body, naming the option and the value, before writing', async () => {
+    const writes: Buffer[] = [];
+    const sink = new Writable({
+      write(c, _enc, callback) {
+        writes.push(c);
+        callback();
+      },
+    });
+    for (const [options, detail] of [
+      [{ sliceBytes: Number.NaN }, 'option "sliceBytes": Invalid input: expected number, received NaN'],
+      [{ sliceBytes: 0 }, 'option "sliceBytes": Too small: expected number to be >=1'],
+      [{ sliceBytes: 1.5 }, 'option "sliceBytes": Invalid input: expected int, received number'],
+      [{ release: 'no' }, 'option "release": expected a function'],
+      [{ slice: 4096 }, 'options: Unrecognized key: "slice"'],
+    ] as const) {
+      await expect(writeBody(sink, [chunk(0, 4096)], options as never)).rejects.toMatchObject({
+        code: 'METRICORE_INVALID_OPTION',
+        message: expect.stringContaining(`writeBody: ${detail}`),
+      });
+    }
+    expect(writes).toHaveLength(0);
+  });
+
   it('gives the event loop a turn between slices', async () => {
     const events: string[] = [];
     const sink = new Writable({
