@@ -62,7 +62,9 @@ const kTiming = Symbol('metricore.http.timing');
 type Tracked = ServerResponse & { [kTiming]?: Timing };
 /** On a socket: true once its `close` listener is on (responses end through the channel), false when it is no net.Socket (per-response `finish` and `close` listeners). */
 const kSocketHooked = Symbol('metricore.http.socketHooked');
-type HookedSocket = Socket & { [kSocketHooked]?: boolean; _httpMessage?: Tracked | null };
+/** On a socket: responses queued behind the one that owns it (HTTP/1.1 pipelining), see `queueIfPipelined`. */
+const kQueued = Symbol('metricore.http.queued');
+type HookedSocket = Socket & { [kSocketHooked]?: boolean; [kQueued]?: Tracked[]; _httpMessage?: Tracked | null };
 
 /**
  * How a request's end is seen. Node's http server publishes `http.server.response.finish` on
@@ -105,6 +107,27 @@ function subscribeFinish(): void {
 function onSocketClose(this: HookedSocket): void {
   const res = this._httpMessage;
   if (res !== undefined && res !== null) recordOnce(res, !res.writableFinished);
+  const queued = this[kQueued];
+  if (queued !== undefined) for (const waiting of queued) recordOnce(waiting, !waiting.writableFinished);
+}
+
+/**
+ * queueIfPipelined: remembers `res` on its socket when another response owns the socket. Node
+ * queues the responses of pipelined requests until the ones before them finish; if the connection
+ * closes first they neither finish nor own the socket, so without this they were never recorded
+ * and the in-flight gauge kept them forever. A request on a free socket (all but pipelined ones)
+ * costs one property read; finished responses leave the queue when the next one joins it.
+ */
+function queueIfPipelined(socket: HookedSocket, res: Tracked): void {
+  const owner = socket._httpMessage;
+  if (owner === undefined || owner === null || owner === res) return;
+  const queued = socket[kQueued];
+  if (queued === undefined) {
+    socket[kQueued] = [res];
+    return;
+  }
+  while (queued.length > 0 && queued[0].writableFinished) queued.shift();
+  queued.push(res);
 }
 
 // The fallback, for responses not on a net.Socket: `finish` records the response, a `close` still
@@ -142,7 +165,8 @@ function onRequestStart(message: unknown): void {
   const { request, response, socket } = message as { request: IncomingMessage; response: Tracked; socket: HookedSocket };
   if (response[kTiming] !== undefined) return;
   response[kTiming] = new Timing(undefined, performance.now(), methodIndex(request.method), undefined, undefined, undefined, false);
-  if (!(socket[kSocketHooked] ?? hookSocket(socket))) response.on('finish', onFallbackFinish).on('close', onFallbackClose);
+  if (socket[kSocketHooked] ?? hookSocket(socket)) queueIfPipelined(socket, response);
+  else response.on('finish', onFallbackFinish).on('close', onFallbackClose);
 }
 
 /**
@@ -236,7 +260,8 @@ export class HttpTracker {
       // waited for a channel message HTTP/2 never publishes, and were never recorded.
       const socket = req.socket as HookedSocket | null;
       const hooked = socket === null || (res as { stream?: unknown }).stream !== undefined ? false : (socket[kSocketHooked] ?? hookSocket(socket));
-      if (!hooked) res.on('finish', onFallbackFinish).on('close', onFallbackClose);
+      if (hooked) queueIfPipelined(socket!, tracked);
+      else res.on('finish', onFallbackFinish).on('close', onFallbackClose);
     } else {
       // Claimed already (two adapters on one request), or recorded: leave it. Else claim the Timing made at request start.
       if (reserved.claimed) return;

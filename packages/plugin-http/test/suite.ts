@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricsHost } from '@metricore/framework';
 import { createTestHost, scrapeUrl } from '@metricore/framework/testing';
 import httpMetrics, { type HttpMetricsPlugin } from '../src/index.js';
-import { abortAfterStart, D, deferred, get, getAll, L, randomId, scrapeUntil, sleep, endpointOf } from './support.js';
+import { abortAfterStart, pipelineThenDrop, D, deferred, get, getAll, L, randomId, scrapeUntil, sleep, endpointOf } from './support.js';
 
 /** AppHooks: what the app calls back into the suite. */
 export interface AppHooks {
@@ -105,6 +105,20 @@ export function adapterSuite(name: string, startApp: StartApp): void {
       scrape = await scrapeUrl(metricsUrl);
       expect(scrape.histogram(D, aborted)?.count).toBe(1);
       expect(scrape.histogram(D, L('GET', '/slow', '200'))).toBeUndefined();
+    });
+
+    it('records pipelined requests queued behind one the connection loses, as "aborted", and the in-flight gauge returns to zero', async () => {
+      slowStarted = deferred();
+      const before = await scrapeUrl(metricsUrl);
+      const count = (s: typeof before, labels: ReturnType<typeof L>) => s.histogram(D, labels)?.count ?? 0;
+      const slow = L('GET', '/slow', 'aborted');
+      const user = L('GET', USER, 'aborted');
+      // The second and third responses wait for the first, which never comes: the client leaves first.
+      await pipelineThenDrop(app.url, ['/slow', '/users/7', '/users/8'], slowStarted.promise);
+      const scrape = await scrapeUntil(metricsUrl, (s) => count(s, user) - count(before, user) >= 2);
+      expect(count(scrape, slow) - count(before, slow)).toBe(1);
+      expect(count(scrape, user) - count(before, user)).toBe(2);
+      expect(scrape.value('http_server_active_requests', { http_request_method: 'GET' })).toBe(0);
     });
 
     it('folds unknown methods into _OTHER', async () => {

@@ -2,7 +2,7 @@
  * support: what the adapter tests share: real sockets on 127.0.0.1, real clients, polling scrapes.
  */
 import { Agent, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { MetricsHost } from '@metricore/framework';
 import { scrapeUrl, type Scrape } from '@metricore/framework/testing';
 
@@ -88,6 +88,21 @@ export async function abortAfterStart(url: string, started: Promise<void>): Prom
   req.end();
   await started;
   req.destroy();
+  await closed;
+}
+
+/**
+ * pipelineThenDrop: sends the requests for `paths` on one connection at once (HTTP/1.1 pipelining),
+ * waits for `started`, then drops the connection with the later responses still queued behind the first.
+ */
+export async function pipelineThenDrop(url: string, paths: string[], started: Promise<void>): Promise<void> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  socket.write(paths.map((path) => `GET ${path} HTTP/1.1\r\nHost: ${hostname}\r\n\r\n`).join(''));
+  await started;
+  socket.destroy();
   await closed;
 }
 
