@@ -4,12 +4,14 @@
 //! come back here when JS releases them (or V8 finalizes their Buffer), so the rest of the scrape
 //! writes into pages that are already mapped.
 //!
-//! Buffers are kept only while a scrape is in progress: a render (a `Lease`) or a body JS still
-//! holds (`lend`). When the last one ends, the pool is emptied and the allocator is asked to hand
-//! free memory back to the system (`release_free_memory`), so resident memory goes back to its
-//! level between scrapes. Freed buffers alone did not do it: glibc keeps 1 MiB blocks in its
-//! arenas once its mmap threshold has risen past them. Six gzip scrapes of 100k series left a
-//! process 13.6-17.1 MiB above its level, 3.3-6.0 MiB after a `malloc_trim` (by gdb, four runs).
+//! Between scrapes the pool keeps at most `IDLE_KEEP_BYTES`, what one scrape cycles through (3.2
+//! MiB of pieces for a 10k- or 100k-series scrape, 4.4 MiB gzipped, sampled every millisecond), so
+//! the next scrape still writes into mapped pages. When the last render ends and JS has given back
+//! every piece, the rest is freed and glibc is asked to hand its free memory back to the system,
+//! on a thread of its own (`release`). Freeing is not enough: glibc keeps freed blocks in its
+//! arenas (ours, and the scrape's other allocations: compressors, Node's socket buffers). Six gzip
+//! scrapes of 100k series left a process 12.9-16.4 MiB above its level without this, 6.4-8.9 MiB
+//! with it (identity: 7.2-7.8 MiB), 4.4 MiB of which is the kept pieces (five processes each).
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -20,9 +22,12 @@ use std::sync::{Mutex, MutexGuard};
 const KEEP_BYTES: usize = 16 << 20;
 /// Buffers kept at most (pieces of concurrent streamed scrapes).
 const KEEP_COUNT: usize = 12;
+/// Bytes kept between scrapes: four 1 MiB pieces and their gzip output buffers, what a streamed
+/// scrape holds at once (render.rs; the endpoint holds two pieces before it answers, one renders ahead).
+pub(crate) const IDLE_KEEP_BYTES: usize = 5 << 20;
 
-/// Pool: the kept buffers and what keeps them, under one lock, so a buffer given back never lands
-/// in a pool that the end of the last scrape has just emptied.
+/// Pool: the kept buffers and what keeps them busy, under one lock, so the end of the last scrape
+/// is seen exactly once.
 struct Pool {
     buffers: Vec<Vec<u8>>,
     /// Renders in progress.
@@ -49,11 +54,11 @@ impl Pool {
         self.renders > 0 || self.lent > 0
     }
 
-    /// Keeps `buffer` if a scrape is in progress and the budget allows; else hands it back to be freed.
+    /// Keeps `buffer` if the budget allows (smaller between scrapes); else hands it back to be freed.
     fn keep(&mut self, buffer: Vec<u8>) -> Option<Vec<u8>> {
         let kept: usize = self.buffers.iter().map(Vec::capacity).sum();
-        let room = self.buffers.len() < KEEP_COUNT && kept + buffer.capacity() <= KEEP_BYTES;
-        if self.busy() && buffer.capacity() > 0 && room {
+        let budget = if self.busy() { KEEP_BYTES } else { IDLE_KEEP_BYTES };
+        if buffer.capacity() > 0 && self.buffers.len() < KEEP_COUNT && kept + buffer.capacity() <= budget {
             self.buffers.push(buffer);
             None
         } else {
@@ -61,35 +66,47 @@ impl Pool {
         }
     }
 
-    /// Every kept buffer, to be freed, once nothing keeps the pool busy any more.
-    fn drain_if_idle(&mut self) -> Vec<Vec<u8>> {
-        if self.busy() { Vec::new() } else { std::mem::take(&mut self.buffers) }
+    /// When the last scrape has ended (nothing keeps the pool busy): the kept buffers beyond
+    /// `IDLE_KEEP_BYTES` (the largest stay: a piece is what the next scrape takes first), to be
+    /// freed before memory is handed back (`release`); `None` while a scrape is in progress.
+    fn end_of_scrapes(&mut self) -> Option<Vec<Vec<u8>>> {
+        if self.busy() {
+            return None;
+        }
+        self.buffers.sort_by_key(|b| std::cmp::Reverse(b.capacity()));
+        let mut kept = 0;
+        let keep = self.buffers.iter().take_while(|b| {
+            kept += b.capacity();
+            kept <= IDLE_KEEP_BYTES
+        });
+        let count = keep.count();
+        Some(self.buffers.split_off(count))
     }
 }
 
-/// Frees `buffers` (outside the pool's lock); when they were what the last scrape kept, asks the
-/// allocator to return free memory to the system.
-fn free(buffers: Vec<Vec<u8>>) {
-    if buffers.is_empty() {
+/// Frees `buffers` and asks the allocator to return free memory to the system, on a thread of its
+/// own: `malloc_trim` walks every arena (0.1-1.2 ms after a 100k-series scrape here), and this may
+/// be called on the JS thread (a piece's finalizer).
+fn release(buffers: Option<Vec<Vec<u8>>>) {
+    let Some(buffers) = buffers else {
         return;
-    }
-    drop(buffers);
-    release_free_memory();
+    };
+    // When no thread can be made, the closure is dropped here: the buffers are freed, untrimmed.
+    let _ = std::thread::Builder::new().name("metricore-release".into()).spawn(move || {
+        drop(buffers);
+        release_free_memory();
+    });
 }
 
-/// Asks glibc to return its free memory to the system, on a thread of its own: `malloc_trim` walks
-/// every arena, and this may run on the JS thread (a body's finalizer).
+/// Asks glibc to return its free memory to the system (`malloc_trim`).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn release_free_memory() {
     extern "C" {
         fn malloc_trim(pad: usize) -> std::os::raw::c_int;
     }
     // SAFETY: malloc_trim is thread-safe and takes no pointers.
-    let trim = || unsafe {
+    unsafe {
         malloc_trim(0);
-    };
-    if std::thread::Builder::new().name("metricore-trim".into()).spawn(trim).is_err() {
-        trim();
     }
 }
 
@@ -97,8 +114,8 @@ fn release_free_memory() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn release_free_memory() {}
 
-/// Lease: a render in progress, from `lease()` until dropped. While any is held, buffers given
-/// back are kept for reuse; the last one to be dropped frees what the pool holds.
+/// Lease: a render in progress, from `lease()` until dropped. While any is held (or a piece is
+/// lent to JS), the pool keeps up to `KEEP_BYTES`; when the last scrape ends, `IDLE_KEEP_BYTES`.
 pub(crate) struct Lease(());
 
 /// lease: marks a render as in progress until the returned `Lease` is dropped.
@@ -111,9 +128,9 @@ impl Drop for Lease {
     fn drop(&mut self) {
         let mut pool = pool();
         pool.renders -= 1;
-        let freed = pool.drain_if_idle();
+        let ended = pool.end_of_scrapes();
         drop(pool);
-        free(freed);
+        release(ended);
     }
 }
 
@@ -127,10 +144,10 @@ pub(crate) fn give_back(buffer: Vec<u8>) {
     let mut pool = pool();
     pool.lent -= 1;
     let freed = pool.keep(buffer);
-    let drained = pool.drain_if_idle();
+    let ended = pool.end_of_scrapes();
     drop(pool);
     drop(freed);
-    free(drained);
+    release(ended);
 }
 
 /// An empty buffer with room for at least `hint` bytes: the smallest kept buffer that fits, else
@@ -145,7 +162,7 @@ pub(crate) fn take(hint: usize) -> Vec<u8> {
     buffer
 }
 
-/// Returns a buffer for reuse (freed when no render is in progress, the pool is full, or it is too large).
+/// Returns a buffer for reuse (freed when the pool is full, or it is too large).
 pub(crate) fn give(buffer: Vec<u8>) {
     if buffer.capacity() > KEEP_BYTES {
         return;
@@ -188,19 +205,37 @@ mod tests {
     }
 
     #[test]
-    fn keeps_nothing_between_scrapes() {
+    fn keeps_only_a_scrapes_pieces_between_scrapes() {
+        let piece = (1 << 20) + (64 << 10);
         let mut pool = pool_of(&[], 2);
-        assert!(pool.keep(Vec::with_capacity(1 << 20)).is_none());
+        for _ in 0..8 {
+            assert!(pool.keep(Vec::with_capacity(piece)).is_none());
+        }
         pool.renders -= 1;
-        assert!(pool.drain_if_idle().is_empty(), "another render still runs");
+        assert!(pool.end_of_scrapes().is_none(), "another render still runs");
         pool.lent += 1;
         pool.renders -= 1;
-        assert!(pool.keep(Vec::with_capacity(1 << 20)).is_none(), "a piece JS holds keeps the pool");
-        assert!(pool.drain_if_idle().is_empty());
+        assert!(pool.end_of_scrapes().is_none(), "a piece JS holds keeps the pool busy");
+        assert!(pool.keep(Vec::with_capacity(64 << 10)).is_none());
         pool.lent -= 1;
-        let freed = pool.drain_if_idle();
-        assert_eq!(freed.len(), 2, "the end of the scrape frees what was kept");
-        assert!(pool.buffers.is_empty());
-        assert!(pool.keep(Vec::with_capacity(1 << 20)).is_some(), "a buffer given back between scrapes is freed");
+        let excess = pool.end_of_scrapes().expect("more than the idle budget was kept");
+        let kept: usize = pool.buffers.iter().map(Vec::capacity).sum();
+        assert_eq!(pool.buffers.len(), 4, "the four largest stay");
+        assert!(pool.buffers.iter().all(|b| b.capacity() == piece));
+        assert!(kept <= IDLE_KEEP_BYTES);
+        assert_eq!(excess.len(), 5, "the rest is freed");
+        assert!(pool.keep(Vec::with_capacity(piece)).is_some(), "between scrapes, a buffer beyond the idle budget is freed");
+        assert!(pool.keep(Vec::with_capacity(64 << 10)).is_none(), "one within it is kept");
+    }
+
+    #[test]
+    fn frees_nothing_after_a_scrape_within_the_idle_budget() {
+        let mut pool = pool_of(&[], 1);
+        for _ in 0..3 {
+            assert!(pool.keep(Vec::with_capacity(1 << 20)).is_none());
+        }
+        pool.renders -= 1;
+        assert_eq!(pool.end_of_scrapes().map(|e| e.len()), Some(0), "a 10k-series scrape's pieces stay; memory is still handed back");
+        assert_eq!(pool.buffers.len(), 3);
     }
 }

@@ -516,13 +516,15 @@ pub struct RenderPoolStats {
     pub renders: u32,
     /// Bodies and pieces handed to JS and not given back yet.
     pub lent: u32,
+    /// The most bytes kept between scrapes.
+    pub idle_keep_bytes: f64,
 }
 
-/// renderPoolStats: what the render pool holds now; between scrapes, nothing (tests).
+/// renderPoolStats: what the render pool holds now; between scrapes, at most `idleKeepBytes` (tests).
 #[napi(catch_unwind)]
 pub fn render_pool_stats() -> RenderPoolStats {
     let (kept, renders, lent) = buffer_pool::stats();
-    RenderPoolStats { kept_bytes: kept as f64, renders: renders as u32, lent: lent as u32 }
+    RenderPoolStats { kept_bytes: kept as f64, renders: renders as u32, lent: lent as u32, idle_keep_bytes: buffer_pool::IDLE_KEEP_BYTES as f64 }
 }
 
 /// contentTypes: `[text 0.0.4, OpenMetrics 1.0.0]` content types, as the renderer writes them.
