@@ -410,14 +410,12 @@ impl Stream {
 
         let mut st = self.wait_turn(ticket, |s| s.crc_turn);
         st.crc.combine(&crc);
-        if last {
-            // Every earlier piece's compressor is back (their CRCs came first): free them now, not
-            // when the stream is collected, so the end of the scrape returns their memory too.
-            st.spare.clear();
-        } else {
+        if !last {
             st.spare.push(compressor);
-        }
-        if last {
+        } else {
+            // Every earlier piece's compressor is back (their CRCs came first): freed now, not
+            // when the stream is collected, so the end of the scrape hands their memory back too.
+            st.spare.clear();
             let (sum, amount) = (st.crc.sum(), st.crc.amount());
             out.extend_from_slice(&sum.to_le_bytes());
             out.extend_from_slice(&amount.to_le_bytes());
