@@ -34,9 +34,11 @@ struct Pool {
     renders: usize,
     /// Buffers lent to JS (bodies and pieces) and not given back yet.
     lent: usize,
+    /// Bytes lent to JS since memory was last handed back (`release`).
+    lent_bytes: usize,
 }
 
-static POOL: Mutex<Pool> = Mutex::new(Pool { buffers: Vec::new(), renders: 0, lent: 0 });
+static POOL: Mutex<Pool> = Mutex::new(Pool { buffers: Vec::new(), renders: 0, lent: 0, lent_bytes: 0 });
 
 fn pool() -> MutexGuard<'static, Pool> {
     POOL.lock().unwrap_or_else(|e| e.into_inner())
@@ -68,7 +70,9 @@ impl Pool {
 
     /// When the last scrape has ended (nothing keeps the pool busy): the kept buffers beyond
     /// `IDLE_KEEP_BYTES` (the largest stay: a piece is what the next scrape takes first), to be
-    /// freed before memory is handed back (`release`); `None` while a scrape is in progress.
+    /// freed before memory is handed back (`release`). `None` while a scrape is in progress, and
+    /// while the scrapes since the last release were small (under `IDLE_KEEP_BYTES` of bodies in
+    /// all): a registry of a few kilobytes scraped often gets no thread and no trim per scrape.
     fn end_of_scrapes(&mut self) -> Option<Vec<Vec<u8>>> {
         if self.busy() {
             return None;
@@ -80,7 +84,12 @@ impl Pool {
             kept <= IDLE_KEEP_BYTES
         });
         let count = keep.count();
-        Some(self.buffers.split_off(count))
+        let excess = self.buffers.split_off(count);
+        if excess.is_empty() && self.lent_bytes < IDLE_KEEP_BYTES {
+            return None;
+        }
+        self.lent_bytes = 0;
+        Some(excess)
     }
 }
 
@@ -143,9 +152,11 @@ impl Drop for Lease {
     }
 }
 
-/// lend: notes a buffer handed to JS; it comes back through `give_back`.
-pub(crate) fn lend() {
-    pool().lent += 1;
+/// lend: notes a buffer of `bytes` handed to JS; it comes back through `give_back`.
+pub(crate) fn lend(bytes: usize) {
+    let mut pool = pool();
+    pool.lent += 1;
+    pool.lent_bytes += bytes;
 }
 
 /// give_back: a buffer `lend` handed to JS, released by JS (or its Buffer collected).
@@ -191,7 +202,7 @@ mod tests {
     use super::*;
 
     fn pool_of(capacities: &[usize], renders: usize) -> Pool {
-        Pool { buffers: capacities.iter().map(|&c| Vec::with_capacity(c)).collect(), renders, lent: 0 }
+        Pool { buffers: capacities.iter().map(|&c| Vec::with_capacity(c)).collect(), renders, lent: 0, lent_bytes: 0 }
     }
 
     #[test]
@@ -240,11 +251,30 @@ mod tests {
     #[test]
     fn frees_nothing_after_a_scrape_within_the_idle_budget() {
         let mut pool = pool_of(&[], 1);
+        pool.lent_bytes = 20 << 20;
         for _ in 0..3 {
             assert!(pool.keep(Vec::with_capacity(1 << 20)).is_none());
         }
         pool.renders -= 1;
         assert_eq!(pool.end_of_scrapes().map(|e| e.len()), Some(0), "a 10k-series scrape's pieces stay; memory is still handed back");
         assert_eq!(pool.buffers.len(), 3);
+        assert_eq!(pool.lent_bytes, 0);
+    }
+
+    #[test]
+    fn hands_nothing_back_after_small_scrapes_until_they_add_up() {
+        let mut pool = pool_of(&[], 0);
+        for scrape in 1..=5 {
+            pool.renders += 1;
+            pool.lent_bytes += 1 << 20;
+            assert!(pool.keep(Vec::with_capacity(64 << 10)).is_none());
+            pool.renders -= 1;
+            let ended = pool.end_of_scrapes();
+            if scrape < 5 {
+                assert!(ended.is_none(), "scrape {scrape}: under 5 MiB of bodies so far, no release");
+            } else {
+                assert_eq!(ended.map(|e| e.len()), Some(0), "the fifth MiB of bodies: memory is handed back");
+            }
+        }
     }
 }

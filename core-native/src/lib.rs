@@ -385,7 +385,7 @@ fn to_js_buffer(env: &Env, mut body: Vec<u8>) -> napi::Result<BufferSlice<'_>> {
         return BufferSlice::from_data(env, body);
     }
     let (ptr, len) = (body.as_mut_ptr(), body.len());
-    buffer_pool::lend();
+    buffer_pool::lend(body.capacity());
     // SAFETY: `body` is moved into the finalizer, so the memory outlives the JS Buffer.
     unsafe { BufferSlice::from_external(env, ptr, len, body, |_, body| buffer_pool::give_back(body)) }
 }
