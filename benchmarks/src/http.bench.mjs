@@ -12,10 +12,11 @@
  *
  * req/s still swings with whatever else the VM runs, and so does the CPU time of a saturated
  * server (the host's interference is billed to it). So each repetition then runs one framework's
- * variants *at the same time*, all servers on CPU 0 and one wrk each on CPU 1, and records every
+ * variants *at the same time* (CONCURRENT_RUNS runs of CONCURRENT_SECONDS, below), all servers on
+ * CPU 0 and one wrk each on CPU 1, and records every
  * server's CPU time (user + system, `process.cpuUsage()` asked over stdin around the run) over
  * the requests it served: CPU µs per request, measured under the same interference for all
- * variants. The overhead is the median over repetitions of each run's ratio to the framework's
+ * variants. The overhead is the median over all those runs of each run's ratio to the framework's
  * server without metrics; each ratio is also kept with the servers' age at that run. The p99
  * change is paired the same way: the median over repetitions of each sequential run's p99 over
  * the bare server's p99 in the same repetition.
@@ -85,6 +86,17 @@ function startServer(framework, metrics) {
   });
 }
 
+/**
+ * CONCURRENT_RUNS, CONCURRENT_SECONDS: side-by-side runs per framework in each repetition, and
+ * their length. One 5 s run per repetition (7 in all) put plugin-http on node:http at +5.4% and
+ * Fastify at +7.9% (range +0.8 to +12.0% and +6.3 to +12.8%), where 16-20 runs of 3 s with a
+ * second bare and a second plugin server beside them measured +2.2/+3.0% (node) and +4.8/+4.0%
+ * (Fastify), the second bare server -0.3% and +1.4% (2026-12-04, Node 20, the same machine):
+ * seven ratios this spread could not tell 2% from 5%.
+ */
+const CONCURRENT_RUNS = 3;
+const CONCURRENT_SECONDS = 3;
+
 const wrkArgs = (port, seconds, connections) => pinned(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]);
 
 /** wrk: one bounded run; returns req/s and p99 in ms (parsed from `--latency` output). */
@@ -98,7 +110,7 @@ function wrk(port, seconds) {
 }
 
 /** cpuRun: one framework's servers loaded at once (one wrk each); appends each server's CPU µs per request to `s.cpuSamples`. */
-async function cpuRun(group, seconds, started) {
+async function cpuRun(group, seconds, started, rep) {
   const ageSeconds = (performance.now() - started) / 1000;
   const before = await Promise.all(group.map((s) => s.cpu()));
   const outs = await Promise.all(group.map((s) => run(...wrkArgs(s.port, seconds, 16)).then((r) => r.stdout)));
@@ -107,6 +119,7 @@ async function cpuRun(group, seconds, started) {
     if (/Non-2xx/.test(outs[i])) throw new Error(`wrk saw non-2xx answers on port ${s.port}:\n${outs[i]}`);
     s.cpuSamples.push((after[i] - before[i]) / Number(/(\d+) requests in/.exec(outs[i])[1]));
     s.ages.push(ageSeconds);
+    s.reps.push(rep);
   });
   log(`http ${group[0].framework} concurrent: ${group.map((s) => `${s.metrics} ${s.cpuSamples.at(-1).toFixed(2)}`).join(', ')} CPU µs/req`);
 }
@@ -122,10 +135,12 @@ async function http({ quick }) {
   const variants = VARIANTS.filter(([, m]) => !m.startsWith('metricore') || pluginBuilt);
   const seconds = quick ? 1 : 5;
   const reps = quick ? 1 : 7;
+  const concurrentRuns = quick ? 1 : CONCURRENT_RUNS;
+  const concurrentSeconds = quick ? 1 : CONCURRENT_SECONDS;
   const servers = [];
   let started = 0;
   try {
-    for (const [framework, metrics] of variants) servers.push({ framework, metrics, ...(await startServer(framework, metrics)), samples: [], cpuSamples: [], ages: [] });
+    for (const [framework, metrics] of variants) servers.push({ framework, metrics, ...(await startServer(framework, metrics)), samples: [], cpuSamples: [], ages: [], reps: [] });
     started = performance.now();
     if (!quick) for (const s of servers) wrk(s.port, 1); // warm-up (JIT, connection pools)
     for (let r = 0; r < reps; r++) {
@@ -134,7 +149,9 @@ async function http({ quick }) {
         s.samples.push(wrk(s.port, seconds));
         log(`http ${s.framework}/${s.metrics} rep ${r + 1}: ${s.samples.at(-1).reqPerSec.toFixed(0)} req/s, p99 ${s.samples.at(-1).p99Ms.toFixed(2)} ms`);
       }
-      for (const framework of new Set(servers.map((s) => s.framework))) await cpuRun(servers.filter((s) => s.framework === framework), seconds, started);
+      for (const framework of new Set(servers.map((s) => s.framework))) {
+        for (let c = 0; c < concurrentRuns; c++) await cpuRun(servers.filter((s) => s.framework === framework), concurrentSeconds, started, r);
+      }
     }
   } finally {
     for (const s of servers) s.child.kill();
@@ -157,13 +174,13 @@ async function http({ quick }) {
     row.cpuOverhead = summarize(perRun);
     row.cpuOverheadPercent = row.cpuOverhead.median;
     // Overhead against server age: each concurrent run's ratio with the servers' age at that run.
-    row.byAge = perRun.map((percent, i) => ({ ageSeconds: server.ages[i], percent }));
+    row.byAge = perRun.map((percent, i) => ({ ageSeconds: server.ages[i], rep: server.reps[i], percent }));
     // p99 against no metrics, paired: each repetition's p99 over the bare server's p99 in the same
     // repetition (seconds apart), then the median. The bare server's own p99 swung 2-18 ms between
     // repetitions in one run, so a ratio of the two medians compared moments as much as servers.
     row.p99Change = summarize(server.samples.map((x, i) => (x.p99Ms / baseServer.samples[i].p99Ms - 1) * 100));
   }
-  return { wrkSeconds: seconds, reps, connections: 32, pinned: pin, nodeFlags: NODE_FLAGS, rows, pluginHttp: pluginBuilt ? 'measured' : 'not built: metricore rows left out' };
+  return { wrkSeconds: seconds, reps, concurrentRuns, concurrentSeconds, connections: 32, pinned: pin, nodeFlags: NODE_FLAGS, rows, pluginHttp: pluginBuilt ? 'measured' : 'not built: metricore rows left out' };
 }
 
 runScenario('http', http);

@@ -33,10 +33,14 @@ function child(build, args) {
 /**
  * REPEATS: children per (build, form) in a full run. One child per row let one process's luck
  * decide a flag: prom-client, the same code under both builds, differed by 22-82% between the ESM
- * and the CommonJS child in single-child runs, as much as metricore did. Rows take the median of
- * the children's medians; builds alternate order from one repeat to the next.
+ * and the CommonJS child in single-child runs, as much as metricore did. Three were not enough
+ * either: the same loop runs at one of a few speeds per process (counter object labels: 6.8, 10.4
+ * or 12.7 ns with identical compiled code, the floor at 3.3-3.5 ns; issue #17), so a median of
+ * three landed in different modes for the two builds, and three rows were flagged where 8
+ * alternating pairs measured the builds within 1% (4.46x against 4.48x the floor). Rows take the
+ * median of the children's medians; builds alternate order from one repeat to the next.
  */
-const REPEATS = 3;
+const REPEATS = 7;
 
 /** combine: several children's summaries as one: the median of their medians, the widest range. */
 function combine(summaries) {

@@ -6,6 +6,7 @@
  */
 import { memorySection, scaleTargets, scrapeSection, threadsSection } from './report-scale.mjs';
 import { startupSection, startupTargets } from './report-startup.mjs';
+import { summarize } from './stats.mjs';
 import { systemLine } from './system.mjs';
 
 const fmt = (n, digits = 1) => (n == null || Number.isNaN(n) ? '—' : n >= 100 ? n.toFixed(0) : n.toFixed(digits));
@@ -176,7 +177,7 @@ function usercodeSection(r) {
   const spread = r.floorSpread && Object.entries(r.floorSpread).map(([k, v]) => `${Math.min(...v).toFixed(1)}–${Math.max(...v).toFixed(1)} (${k})`).join(', ');
   return `## User code: ESM and CommonJS builds, every API form (ns per operation)
 
-Plain \`for\` loops as a user writes them, from an ES module that \`import\`s the packages and from a CommonJS script that \`require\`s them (${r.node}). "alone": one process per form and build; "mixed": one process per build that warms every form before timing any${r.repeats > 1 ? `; ${r.repeats} such processes per row, builds alternating, the median of their medians (min–max over all their rounds)` : '; median (min–max) over the rounds'}. Every loop is warmed in short calls first, so it is timed as a whole optimised function. Each cell is ns per operation and, after "=", its ratio to the floor of the same kind (a Float64Array cell for counters and gauges, the typed-array histogram for histograms) timed in the same process and the same round; "x the floor" is that ratio for ESM alone. Builds and styles are compared by that ratio and flagged where they differ by more than 20%${spread ? `: processes running the same code differ in raw speed (the histogram floor, which never calls metricore, measured ${spread} ns per operation in the children of this run)` : ''}.
+Plain \`for\` loops as a user writes them, from an ES module that \`import\`s the packages and from a CommonJS script that \`require\`s them (${r.node}). "alone": one process per form and build; "mixed": one process per build that warms every form before timing any${r.repeats > 1 ? `; ${r.repeats} such processes per row, builds alternating, the median of their medians (min–max over all their rounds)` : '; median (min–max) over the rounds'}. Every loop is warmed in short calls first, so it is timed as a whole optimised function; a round times 1,000,000 calls (prom-client's loops 200,000). Each cell is ns per operation and, after "=", its ratio to the floor of the same kind (a Float64Array cell for counters and gauges, the typed-array histogram for histograms) timed in the same process and the same round; "x the floor" is that ratio for ESM alone. Builds and styles are compared by that ratio and flagged where they differ by more than 20%${spread ? `: processes running the same code differ in raw speed (the histogram floor, which never calls metricore, measured ${spread} ns per operation in the children of this run)` : ''}.
 
 ${table(['form', 'library', 'ESM alone', 'CJS alone', 'ESM mixed', 'CJS mixed', 'x the floor', 'flags'], rows)}
 
@@ -199,20 +200,26 @@ function httpSection(r) {
   ]);
   const cpuHead = cpu ? ['server CPU µs/request (median)', 'min–max', 'CPU vs no metrics'] : [];
   const cpuText = cpu
-    ? ' "server CPU µs/request" comes from separate runs in each repetition where one framework\'s variants are loaded at the same time (servers sharing CPU 0, one `wrk -c16` each on CPU 1): each server\'s user + system CPU time (`process.cpuUsage()`) over the requests it served. All variants then see the same interference from the VM, which a saturated server is billed for and which makes sequential req/s (and CPU time) swing far more than 2%; "CPU vs no metrics" is the median of the per-repetition ratios, and the 2% target is judged by it. "p99 vs no metrics, paired" is the median (and range) over repetitions of each sequential run\'s p99 over the bare server\'s p99 in the same repetition; the p99 target is judged by it.'
+    ? ` "server CPU µs/request" comes from separate runs (${r.concurrentRuns ?? 1} of ${r.concurrentSeconds ?? r.wrkSeconds ?? 5} s in each repetition) where one framework\'s variants are loaded at the same time (servers sharing CPU 0, one \`wrk -c16\` each on CPU 1): each server\'s user + system CPU time (\`process.cpuUsage()\`) over the requests it served. All variants then see the same interference from the VM, which a saturated server is billed for and which makes sequential req/s (and CPU time) swing far more than 2%; "CPU vs no metrics" is the median of the per-run ratios over all ${r.reps * (r.concurrentRuns ?? 1)} runs, and the 2% target is judged by it. "p99 vs no metrics, paired" is the median (and range) over repetitions of each sequential run\'s p99 over the bare server\'s p99 in the same repetition; the p99 target is judged by it.`
     : '';
   // Overhead against server age: one line per (framework, concurrent run).
   const ageRows = [];
+  // One line per repetition: the age of its first side-by-side run, and the median of its runs' ratios.
   for (const base of r.rows.filter((row) => row.metrics === 'none' && row.byAge?.length)) {
     const others = r.rows.filter((row) => row.framework === base.framework && row.metrics !== 'none' && row.byAge?.length);
-    base.byAge.forEach((a, i) => ageRows.push([base.framework === 'node' ? 'node:http' : base.framework, fmt(a.ageSeconds, 0), others.map((o) => `${o.metrics === 'metricore' ? 'plugin-http' : o.metrics === 'metricore-host' ? 'host only' : o.metrics} ${signed(o.byAge[i].percent)}`).join(', ')]));
+    const reps = [...new Set(base.byAge.map((a, i) => a.rep ?? i))];
+    for (const rep of reps) {
+      const runs = base.byAge.map((a, i) => ((a.rep ?? i) === rep ? i : -1)).filter((i) => i >= 0);
+      const percents = (o) => runs.map((i) => o.byAge[i].percent);
+      ageRows.push([base.framework === 'node' ? 'node:http' : base.framework, fmt(base.byAge[runs[0]].ageSeconds, 0), others.map((o) => `${o.metrics === 'metricore' ? 'plugin-http' : o.metrics === 'metricore-host' ? 'host only' : o.metrics} ${signed(summarize(percents(o)).median)}`).join(', ')]);
+    }
   }
   const flags = r.nodeFlags ?? [];
   const ageTable = ageRows.length
     ? `
 ### CPU per request against no metrics, by server age
 
-Each concurrent run's ratio to the server without metrics, with the servers' age (seconds since they started) at that run. Every server ran with ${flags.length ? `\`${flags.join(' ')}\`, so none gets V8's late memory-reducing collection (docs/plugins/http.md)` : "V8's defaults (memory reducer on)"}.
+Each repetition's side-by-side runs against the server without metrics (the median of their ratios), with the servers' age (seconds since they started) at the first of them. Every server ran with ${flags.length ? `\`${flags.join(' ')}\`, so none gets V8's late memory-reducing collection (docs/plugins/http.md)` : "V8's defaults (memory reducer on)"}.
 
 ${table(['server', 'age (s)', 'CPU per request vs no metrics'], ageRows)}
 `

@@ -175,6 +175,11 @@ async function run({ build, framework, client, argv }) {
   const formIndex = argv.indexOf('--form');
   const only = formIndex >= 0 ? argv[formIndex + 1] : undefined;
   const ops = quick ? 40_000 : 1_000_000;
+  // prom-client's calls take 15-800 ns where metricore's and the floor's take 3-30 (user-code rows
+  // of 2026-12-03): a fifth of the calls still makes each of its rounds 3-160 ms, and it let a run
+  // afford 7 children per row instead of 3 (usercode.bench.mjs REPEATS) in about the same time.
+  // Its sub-nanosecond unlabelled counter (a loop V8 reduces) is timed over 0.2 ms rounds.
+  const opsOf = (lib) => (lib === 'prom-client' ? ops / 5 : ops);
   const rounds = quick ? 3 : 11;
   const values = makeValues();
 
@@ -192,8 +197,8 @@ async function run({ build, framework, client, argv }) {
   // function (as it does a user's handler) rather than timing code it compiled on-stack in the middle
   // of one long call (see recording.bench.mjs), then in long calls.
   for (let w = 0; w < WARM_CALLS + 3; w++) {
-    const n = w < WARM_CALLS ? WARM_OPS : ops / 4;
     for (const [lib, forms] of Object.entries(loops)) {
+      const n = w < WARM_CALLS ? WARM_OPS : opsOf(lib) / 4;
       for (const [form, fn] of Object.entries(forms)) {
         if (!wanted(form, lib)) continue;
         fn(n);
@@ -206,8 +211,8 @@ async function run({ build, framework, client, argv }) {
     for (const [lib, forms] of Object.entries(loops)) {
       for (const [form, fn] of Object.entries(forms)) {
         if (!wanted(form, lib)) continue;
-        (samples[`${lib}|${form}`] ??= []).push(time(fn, ops));
-        count(lib, form, ops);
+        (samples[`${lib}|${form}`] ??= []).push(time(fn, opsOf(lib)));
+        count(lib, form, opsOf(lib));
       }
     }
   }
