@@ -6,7 +6,8 @@
  * Every server runs in its own child process and all are started first; then each repetition
  * runs wrk once against every server in turn (round-robin, starting one server further along in
  * each repetition, so drift on a shared machine spreads over all variants rather than landing on
- * one, and no variant always has the same place in the order). wrk runs for a bounded time (5 s, quick 1 s).
+ * one, and no variant always has the same place in the order). wrk runs for a bounded time
+ * (SEQUENTIAL_SECONDS, quick 1 s).
  * Where `taskset` exists, servers run on CPU 0 and wrk on CPU 1, so the load generator does not
  * steal the server's core (on 2 cores an unpinned wrk made req/s swing by up to 2x between runs).
  *
@@ -87,14 +88,19 @@ function startServer(framework, metrics) {
 }
 
 /**
- * CONCURRENT_RUNS, CONCURRENT_SECONDS: side-by-side runs per framework in each repetition, and
- * their length. One 5 s run per repetition (7 in all) put plugin-http on node:http at +5.4% and
- * Fastify at +7.9% (range +0.8 to +12.0% and +6.3 to +12.8%), where 16-20 runs of 3 s with a
- * second bare and a second plugin server beside them measured +2.2/+3.0% (node) and +4.8/+4.0%
- * (Fastify), the second bare server -0.3% and +1.4% (2026-12-04, Node 20, the same machine):
- * seven ratios this spread could not tell 2% from 5%.
+ * REPEATS, SEQUENTIAL_SECONDS, CONCURRENT_RUNS, CONCURRENT_SECONDS: repetitions, the length of each
+ * sequential wrk run, and the side-by-side runs per framework in each repetition and their length.
+ * Seven repetitions of 5 s runs put plugin-http on node:http at +5.4% CPU and Fastify at +7.9%
+ * (ranges +0.8 to +12.0% and +6.3 to +12.8%) and their p99 at +11.6% and +10.8% (ranges -27 to
+ * +116% and -30 to +113%), where 16-20 side-by-side runs of 3 s with a second bare and a second
+ * plugin server beside them measured +2.2/+3.0% (node) and +4.8/+4.0% (Fastify), the second bare
+ * server -0.3% and +1.4%, and 20 alternating pairs of 2 s runs put node's p99 at +1.0% (quartiles
+ * -6.7 to +21.9%; 2026-12-04, Node 20, the same machine): seven ratios this spread could not tell
+ * 2% from 5%. Twenty shorter repetitions take about as long.
  */
-const CONCURRENT_RUNS = 3;
+const REPEATS = 20;
+const SEQUENTIAL_SECONDS = 2;
+const CONCURRENT_RUNS = 1;
 const CONCURRENT_SECONDS = 3;
 
 const wrkArgs = (port, seconds, connections) => pinned(1, 'wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]);
@@ -133,8 +139,8 @@ async function http({ quick }) {
   }
   const pluginBuilt = packageVersion('@metricore/plugin-http') !== null && existsSync(fileURLToPath(new URL('../../packages/plugin-http/dist/index.js', import.meta.url)));
   const variants = VARIANTS.filter(([, m]) => !m.startsWith('metricore') || pluginBuilt);
-  const seconds = quick ? 1 : 5;
-  const reps = quick ? 1 : 7;
+  const seconds = quick ? 1 : SEQUENTIAL_SECONDS;
+  const reps = quick ? 1 : REPEATS;
   const concurrentRuns = quick ? 1 : CONCURRENT_RUNS;
   const concurrentSeconds = quick ? 1 : CONCURRENT_SECONDS;
   const servers = [];

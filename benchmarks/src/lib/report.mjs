@@ -204,12 +204,16 @@ function httpSection(r) {
     : '';
   // Overhead against server age: one line per (framework, concurrent run).
   const ageRows = [];
-  // One line per repetition: the age of its first side-by-side run, and the median of its runs' ratios.
+  // At most AGE_ROWS lines per framework: consecutive repetitions grouped, each line the age of the
+  // group's first side-by-side run and the median of the group's ratios.
+  const AGE_ROWS = 7;
   for (const base of r.rows.filter((row) => row.metrics === 'none' && row.byAge?.length)) {
     const others = r.rows.filter((row) => row.framework === base.framework && row.metrics !== 'none' && row.byAge?.length);
     const reps = [...new Set(base.byAge.map((a, i) => a.rep ?? i))];
-    for (const rep of reps) {
-      const runs = base.byAge.map((a, i) => ((a.rep ?? i) === rep ? i : -1)).filter((i) => i >= 0);
+    const perGroup = Math.ceil(reps.length / AGE_ROWS);
+    for (let g = 0; g < reps.length; g += perGroup) {
+      const group = new Set(reps.slice(g, g + perGroup));
+      const runs = base.byAge.map((a, i) => (group.has(a.rep ?? i) ? i : -1)).filter((i) => i >= 0);
       const percents = (o) => runs.map((i) => o.byAge[i].percent);
       ageRows.push([base.framework === 'node' ? 'node:http' : base.framework, fmt(base.byAge[runs[0]].ageSeconds, 0), others.map((o) => `${o.metrics === 'metricore' ? 'plugin-http' : o.metrics === 'metricore-host' ? 'host only' : o.metrics} ${signed(summarize(percents(o)).median)}`).join(', ')]);
     }
@@ -219,7 +223,7 @@ function httpSection(r) {
     ? `
 ### CPU per request against no metrics, by server age
 
-Each repetition's side-by-side runs against the server without metrics (the median of their ratios), with the servers' age (seconds since they started) at the first of them. Every server ran with ${flags.length ? `\`${flags.join(' ')}\`, so none gets V8's late memory-reducing collection (docs/plugins/http.md)` : "V8's defaults (memory reducer on)"}.
+The side-by-side runs against the server without metrics, in groups of consecutive repetitions (the median of each group's ratios), with the servers' age (seconds since they started) at the first run of the group. Every server ran with ${flags.length ? `\`${flags.join(' ')}\`, so none gets V8's late memory-reducing collection (docs/plugins/http.md)` : "V8's defaults (memory reducer on)"}.
 
 ${table(['server', 'age (s)', 'CPU per request vs no metrics'], ageRows)}
 `
