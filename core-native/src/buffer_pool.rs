@@ -52,6 +52,12 @@ impl Pool {
         Some(self.buffers.swap_remove(index))
     }
 
+    /// A lent buffer that will not come back (see `forget_lent`).
+    fn forget(&mut self, bytes: usize) {
+        self.lent -= 1;
+        self.lent_bytes = self.lent_bytes.saturating_sub(bytes);
+    }
+
     fn busy(&self) -> bool {
         self.renders > 0 || self.lent > 0
     }
@@ -170,6 +176,16 @@ pub(crate) fn give_back(buffer: Vec<u8>) {
     release(ended);
 }
 
+/// forget_lent: a buffer `lend` counted never reached JS and will not come back (napi failed and
+/// kept it): the pool stops waiting for it, and may end the scrape.
+pub(crate) fn forget_lent(bytes: usize) {
+    let mut pool = pool();
+    pool.forget(bytes);
+    let ended = pool.end_of_scrapes();
+    drop(pool);
+    release(ended);
+}
+
 /// An empty buffer with room for at least `hint` bytes: the smallest kept buffer that fits, else
 /// the largest kept one grown to fit.
 pub(crate) fn take(hint: usize) -> Vec<u8> {
@@ -246,6 +262,23 @@ mod tests {
         assert_eq!(excess.len(), 5, "the rest is freed");
         assert!(pool.keep(Vec::with_capacity(piece)).is_some(), "between scrapes, a buffer beyond the idle budget is freed");
         assert!(pool.keep(Vec::with_capacity(64 << 10)).is_none(), "one within it is kept");
+    }
+
+    #[test]
+    fn a_body_napi_kept_does_not_hold_the_scrape_open() {
+        let piece = (1 << 20) + (64 << 10);
+        let mut pool = pool_of(&[], 1);
+        for _ in 0..8 {
+            assert!(pool.keep(Vec::with_capacity(piece)).is_none());
+        }
+        // The body is counted as lent, then napi fails to make its Buffer and keeps it.
+        pool.lent += 1;
+        pool.lent_bytes += 6 << 20;
+        pool.renders -= 1;
+        assert!(pool.end_of_scrapes().is_none(), "the body still counts as lent");
+        pool.forget(6 << 20);
+        assert_eq!(pool.lent, 0);
+        assert_eq!(pool.end_of_scrapes().map(|e| e.len()), Some(4), "the scrape has ended: the pool goes back to its idle budget");
     }
 
     #[test]

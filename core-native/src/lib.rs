@@ -384,10 +384,25 @@ fn to_js_buffer(env: &Env, mut body: Vec<u8>) -> napi::Result<BufferSlice<'_>> {
     if body.is_empty() {
         return BufferSlice::from_data(env, body);
     }
-    let (ptr, len) = (body.as_mut_ptr(), body.len());
-    buffer_pool::lend(body.capacity());
+    let (ptr, len, capacity) = (body.as_mut_ptr(), body.len(), body.capacity());
+    buffer_pool::lend(capacity);
+    // napi-rs runs the finalizer at once when the runtime allows no external buffers (it copies),
+    // and drops neither it nor `body` when napi fails otherwise (e.g. a worker's environment being
+    // torn down): then the buffer would stay lent for good, and the pool would keep its scrape-time
+    // budget and never hand memory back. `returned` tells the two apart.
+    let returned = std::rc::Rc::new(std::cell::Cell::new(false));
+    let finalized = returned.clone();
     // SAFETY: `body` is moved into the finalizer, so the memory outlives the JS Buffer.
-    unsafe { BufferSlice::from_external(env, ptr, len, body, |_, body| buffer_pool::give_back(body)) }
+    let buffer = unsafe {
+        BufferSlice::from_external(env, ptr, len, body, move |_, body| {
+            finalized.set(true);
+            buffer_pool::give_back(body)
+        })
+    };
+    if buffer.is_err() && !returned.get() {
+        buffer_pool::forget_lent(capacity);
+    }
+    buffer
 }
 
 pub struct RenderTask {
