@@ -202,10 +202,9 @@ function httpSection(r) {
   const cpuText = cpu
     ? ` "server CPU µs/request" comes from separate runs (${r.concurrentRuns ?? 1} of ${r.concurrentSeconds ?? r.wrkSeconds ?? 5} s in each repetition) where one framework\'s variants are loaded at the same time (servers sharing CPU 0, one \`wrk -c16\` each on CPU 1): each server\'s user + system CPU time (\`process.cpuUsage()\`) over the requests it served. All variants then see the same interference from the VM, which a saturated server is billed for and which makes sequential req/s (and CPU time) swing far more than 2%; "CPU vs no metrics" is the median of the per-run ratios over all ${r.reps * (r.concurrentRuns ?? 1)} runs, and the 2% target is judged by it. "p99 vs no metrics, paired" is the median (and range) over repetitions of each sequential run\'s p99 over the bare server\'s p99 in the same repetition; the p99 target is judged by it.`
     : '';
-  // Overhead against server age: one line per (framework, concurrent run).
+  // Overhead against server age, at most AGE_ROWS lines per framework: consecutive repetitions
+  // grouped, each line the age of the group's first side-by-side run and the median of the group's ratios.
   const ageRows = [];
-  // At most AGE_ROWS lines per framework: consecutive repetitions grouped, each line the age of the
-  // group's first side-by-side run and the median of the group's ratios.
   const AGE_ROWS = 7;
   for (const base of r.rows.filter((row) => row.metrics === 'none' && row.byAge?.length)) {
     const others = r.rows.filter((row) => row.framework === base.framework && row.metrics !== 'none' && row.byAge?.length);
