@@ -122,8 +122,12 @@ export function assemble(root: string, snippet: Snippet, page: Snippet[]): strin
     imports.push(statement.trim());
     return '';
   });
-  return [...new Set(imports), body].join('\n');
+  // The docs show the conventional exporter port; a snippet listens on a free one, so a metricore or
+  // OpenTelemetry exporter already on 9464, or a second test run, cannot fail it (EADDRINUSE).
+  return [...new Set(imports), body.replaceAll(DOCS_PORT, 'port: 0')].join('\n');
 }
+
+const DOCS_PORT = /port: 9464\b/g;
 
 const IMPORT = /^import\s[^;]*?['"][^'"\n]+['"];?[ \t]*$/gm;
 
