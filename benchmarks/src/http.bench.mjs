@@ -30,17 +30,16 @@
  * some variants before that moment and others after it compared GC histories, not metrics.
  * `--memory-reducer` keeps V8's default for every server instead.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { pin, pinned, startServer } from './lib/http-server-process.mjs';
 import { packageVersion } from './lib/system.mjs';
 import { log, runScenario } from './lib/scenario.mjs';
 import { summarize } from './lib/stats.mjs';
 
 const run = promisify(execFile);
-const serverScript = fileURLToPath(new URL('./lib/http-server.mjs', import.meta.url));
 
 const VARIANTS = [
   ['node', 'none'],
@@ -57,35 +56,8 @@ const VARIANTS = [
   ['fastify', 'fastify-metrics'],
 ];
 
-const pin = (() => {
-  try {
-    execFileSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
-const pinned = (cpu, command, args) => (pin ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args]);
-
 /** NODE_FLAGS: what every server runs with (the same for all variants). */
 const NODE_FLAGS = process.argv.includes('--memory-reducer') ? [] : ['--no-memory-reducer'];
-
-function startServer(framework, metrics) {
-  const child = spawn(...pinned(0, process.execPath, [...NODE_FLAGS, serverScript, framework, metrics]), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const next = () => new Promise((resolve) => lines.once('line', (line) => resolve(JSON.parse(line))));
-  // cpu: the server's process.cpuUsage() in µs (user + system), asked over stdin.
-  const cpu = async () => {
-    const answer = next();
-    child.stdin.write('cpu\n');
-    const { user, system } = await answer;
-    return user + system;
-  };
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`server ${framework}/${metrics} exited with code ${code}`)));
-    next().then(({ port }) => resolve({ child, port, cpu }));
-  });
-}
 
 /**
  * REPEATS, SEQUENTIAL_SECONDS, CONCURRENT_RUNS, CONCURRENT_SECONDS: repetitions, the length of each
@@ -146,7 +118,7 @@ async function http({ quick }) {
   const servers = [];
   let started = 0;
   try {
-    for (const [framework, metrics] of variants) servers.push({ framework, metrics, ...(await startServer(framework, metrics)), samples: [], cpuSamples: [], ages: [], reps: [] });
+    for (const [framework, metrics] of variants) servers.push({ framework, metrics, ...(await startServer(framework, metrics, NODE_FLAGS)), samples: [], cpuSamples: [], ages: [], reps: [] });
     started = performance.now();
     if (!quick) for (const s of servers) wrk(s.port, 1); // warm-up (JIT, connection pools)
     for (let r = 0; r < reps; r++) {

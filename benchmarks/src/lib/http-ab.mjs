@@ -9,14 +9,12 @@
  *
  * Give a variant twice to see the noise floor (the second bare server against the first).
  */
-import { execFile, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { pinned, startServer } from './http-server-process.mjs';
 import { summarize } from './stats.mjs';
 
 const run = promisify(execFile);
-const serverScript = fileURLToPath(new URL('./http-server.mjs', import.meta.url));
 const args = process.argv.slice(2);
 const option = (name, fallback) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
 const rounds = option('--rounds', 20);
@@ -24,22 +22,13 @@ const seconds = option('--seconds', 3);
 const variants = args.filter((a) => /^[a-z]+:[a-z-]+$/.test(a));
 if (variants.length < 2) throw new TypeError('give at least two framework:metrics variants, e.g. node:none node:metricore');
 
-function start(variant) {
+async function start(variant) {
   const [framework, metrics] = variant.split(':');
-  const child = spawn('taskset', ['-c', '0', process.execPath, '--no-memory-reducer', serverScript, framework, metrics], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout });
-  const next = () => new Promise((resolve) => lines.once('line', (line) => resolve(JSON.parse(line))));
-  const cpu = async () => {
-    const answer = next();
-    child.stdin.write('cpu\n');
-    const { user, system } = await answer;
-    return user + system;
-  };
-  return next().then(({ port }) => ({ variant, child, port, cpu, samples: [] }));
+  return { variant, ...(await startServer(framework, metrics, ['--no-memory-reducer'])), samples: [] };
 }
 
 const wrk = (port, s) =>
-  run('taskset', ['-c', '1', 'wrk', '-t1', '-c16', `-d${s}s`, `http://127.0.0.1:${port}/`]).then(({ stdout }) => Number(/(\d+) requests in/.exec(stdout)[1]));
+  run(...pinned(1, 'wrk', ['-t1', '-c16', `-d${s}s`, `http://127.0.0.1:${port}/`])).then(({ stdout }) => Number(/(\d+) requests in/.exec(stdout)[1]));
 
 const servers = [];
 try {
