@@ -68,7 +68,7 @@ const NODE_FLAGS = process.argv.includes('--memory-reducer') ? [] : ['--no-memor
  * plugin server beside them measured +2.2/+3.0% (node) and +4.8/+4.0% (Fastify), the second bare
  * server -0.3% and +1.4%, and 20 alternating pairs of 2 s runs put node's p99 at +1.0% (quartiles
  * -6.7 to +21.9%; 2026-12-04, Node 20, the same machine): seven ratios this spread could not tell
- * 2% from 5%. Twenty shorter repetitions take about as long.
+ * 2% from 5%. The scenario now takes about 10 minutes (17:00-17:10 on 2026-12-04, run alone).
  */
 const REPEATS = 20;
 const SEQUENTIAL_SECONDS = 2;
