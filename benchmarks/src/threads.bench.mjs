@@ -31,7 +31,11 @@ const once = (worker, expected) =>
 async function threads({ quick }) {
   const loadAverageStart = loadavg();
   const ops = quick ? VALUE_COUNT * 4 : VALUE_COUNT * 128; // 8,388,608 per thread per repetition
-  const reps = 5;
+  // 15 repetitions, paired: with 5 and the ratio of the two rows' medians, five runs in a row on
+  // 2026-12-04 (Node 20, load ~1) put metricore's speed-up at 1.72-1.93x and the floor's at
+  // 1.77-1.95x, one thread alone swinging 71-92 M obs/s between runs; the speed-up is now the
+  // median over repetitions of each repetition's 2-thread over 1-thread figure, taken moments apart.
+  const reps = 15;
   const values = logUniformValues();
   let cycleSum = 0;
   for (const v of values) cycleSum += v;
@@ -95,11 +99,12 @@ async function threads({ quick }) {
     log(`threads ${subject} ${count}: ${(row.opsPerSecond.median / 1e6).toFixed(1)} M obs/s${sched}${row.exact === undefined ? '' : `, count ${row.scrapedCount}/${row.expectedCount}, exact ${row.exact}`}`);
     rows.push(row);
   }
+  // speedup: the median over repetitions of the 2-thread row's throughput over the 1-thread row's in the same repetition.
   const speedup = (subject) => {
-    const [one, two] = [1, 2].map((n) => rows.find((r) => r.subject === subject && r.threads === n).opsPerSecond.median);
-    return two / one;
+    const [one, two] = [1, 2].map((n) => configs.find((c) => c.subject === subject && c.count === n).opsPerSecond);
+    return summarize(two.map((ops, r) => ops / one[r])).median;
   };
-  // `rows` (metricore only) and `speedup` keep their earlier meaning; the floor has its own.
+  // `rows` keeps metricore's rows and `speedup` its figure; the floor has its own.
   return { loadAverageStart, opsPerThread: ops, reps, rows: rows.filter((r) => r.subject === 'metricore'), floorRows: rows.filter((r) => r.subject === 'floor'), speedup: speedup('metricore'), floorSpeedup: speedup('floor') };
 }
 

@@ -192,7 +192,7 @@ export function threadsSection(r) {
     : '';
   return `## Threads (metricore only: prom-client's metrics live in one thread's heap)
 
-Each worker_thread defines the same family in the same registry and records ${r.opsPerThread.toLocaleString('en')} observations into one shared series per repetition, in one function called per repetition that each worker first warms up with short calls (so V8 runs it optimised as a whole, as it runs a user's hot handler, not through on-stack replacement); ${r.reps} repetitions are timed after an untimed one, and the repetitions of the four rows interleave, so each ratio compares runs under the same load of the machine. Speed-up of 2 threads over 1: **${x(r.speedup)}**.${floor}${load}${sched}
+Each worker_thread defines the same family in the same registry and records ${r.opsPerThread.toLocaleString('en')} observations into one shared series per repetition, in one function called per repetition that each worker first warms up with short calls (so V8 runs it optimised as a whole, as it runs a user's hot handler, not through on-stack replacement); ${r.reps} repetitions are timed after an untimed one, and the repetitions of the four rows interleave, so each ratio compares runs under the same load of the machine. Speed-up of 2 threads over 1 (the median over repetitions of each repetition's 2-thread throughput over its 1-thread one): **${x(r.speedup)}**.${floor}${load}${sched}
 
 ${table(['subject', 'threads', 'M observations/s (median)', 'min–max', 'ns per observation per thread', 'CPU ns per observation per thread', 'waiting for a CPU', 'scraped _count / recorded', 'totals exact'], rows)}
 `;

@@ -2,6 +2,7 @@
  * gauge: a gauge family and its bound children.
  */
 import { ErrorCode, MetricoreError } from './errors.js';
+import { now } from './clock.js';
 import { Metric } from './metric.js';
 import type { Labels } from './labels.js';
 import { compileObjectForm } from './object-form.js';
@@ -49,9 +50,9 @@ export class GaugeChild extends CellSeries {
 
   /** startTimer: returns a function that sets the gauge to the seconds elapsed and returns them. */
   startTimer(): () => number {
-    const start = performance.now();
+    const start = now();
     return () => {
-      const seconds = (performance.now() - start) / 1000;
+      const seconds = (now() - start) / 1000;
       this.set(seconds);
       return seconds;
     };
@@ -118,9 +119,9 @@ export class Gauge<L extends string = string> extends Metric<GaugeChild, L> {
 
   /** startTimer: the returned function sets the gauge to the elapsed seconds. */
   startTimer(labels?: Partial<Labels<L>>): (endLabels?: Partial<Labels<L>>) => number {
-    const start = performance.now();
+    const start = now();
     return (endLabels?: Partial<Labels<L>>) => {
-      const seconds = (performance.now() - start) / 1000;
+      const seconds = (now() - start) / 1000;
       this.child(endLabels === undefined ? labels : { ...labels, ...endLabels })?.set(seconds);
       return seconds;
     };

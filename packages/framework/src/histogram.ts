@@ -1,6 +1,7 @@
 /**
  * histogram: a histogram family and its bound children.
  */
+import { now } from './clock.js';
 import { Metric } from './metric.js';
 import type { Labels } from './labels.js';
 import { native } from './native.js';
@@ -18,9 +19,9 @@ export class HistogramChild {
 
   /** startTimer: returns a function that observes the seconds elapsed (monotonic clock) and returns them. */
   startTimer(): () => number {
-    const start = performance.now();
+    const start = now();
     return () => {
-      const seconds = (performance.now() - start) / 1000;
+      const seconds = (now() - start) / 1000;
       record(this.handle, seconds);
       return seconds;
     };
@@ -41,9 +42,9 @@ class FoldedHistogramChild extends HistogramChild {
   }
 
   override startTimer(): () => number {
-    const start = performance.now();
+    const start = now();
     return () => {
-      const seconds = (performance.now() - start) / 1000;
+      const seconds = (now() - start) / 1000;
       this.observe(seconds);
       return seconds;
     };
@@ -83,9 +84,9 @@ export class Histogram<L extends string = string> extends Metric<HistogramChild,
 
   /** startTimer: starts a timer; the returned function observes the elapsed seconds (labels may be added at the end). */
   startTimer(labels?: Partial<Labels<L>>): (endLabels?: Partial<Labels<L>>) => number {
-    const start = performance.now();
+    const start = now();
     return (endLabels?: Partial<Labels<L>>) => {
-      const seconds = (performance.now() - start) / 1000;
+      const seconds = (now() - start) / 1000;
       const merged = endLabels === undefined ? labels : { ...labels, ...endLabels };
       this.child(merged)?.observe(seconds);
       return seconds;

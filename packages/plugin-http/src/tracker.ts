@@ -1,10 +1,10 @@
 /**
  * tracker: the per-request path shared by every adapter.
  *
- * A request costs, at its start: a `performance.now()`, one small allocation (the Timing), one
+ * A request costs, at its start: a clock reading (`now()`, clock.ts), one small allocation (the Timing), one
  * symbol read on its socket, and (with the in-flight gauge) one buffered gauge add. At its end
  * (the `http.server.response.finish` channel message for a finished response, the socket's
- * `close` for a dropped connection; see below): a second `performance.now()`, the route lookup
+ * `close` for a dropped connection; see below): a second reading, the route lookup
  * (one Map.get on a template string the router hands out unchanged, so its hash is cached;
  * adapters that know the route up front skip it), one array index by method, one Map.get by
  * numeric status, and one buffered observe. No string is built per request: label values are
@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { GaugeChild, Histogram, HistogramChild, Gauge, MetricsHost } from '@metricore/framework';
 import { bodyBytes, countBodyBytes } from './body-bytes.js';
+import { now } from './clock.js';
 import { METHODS, methodIndex } from './methods.js';
 import { ABORTED_STATUS, NAMINGS, OTHER_ROUTE, UNMATCHED_ROUTE } from './names.js';
 import type { ResolvedOptions } from './options.js';
@@ -164,7 +165,7 @@ let slotReserved = false;
 function onRequestStart(message: unknown): void {
   const { request, response, socket } = message as { request: IncomingMessage; response: Tracked; socket: HookedSocket };
   if (response[kTiming] !== undefined) return;
-  response[kTiming] = new Timing(undefined, performance.now(), methodIndex(request.method), undefined, undefined, undefined, false);
+  response[kTiming] = new Timing(undefined, now(), methodIndex(request.method), undefined, undefined, undefined, false);
   if (socket[kSocketHooked] ?? hookSocket(socket)) queueIfPipelined(socket, response);
   else response.on('finish', onFallbackFinish).on('close', onFallbackClose);
 }
@@ -252,7 +253,7 @@ export class HttpTracker {
     let method: number;
     if (reserved === undefined) {
       method = methodIndex(req.method);
-      tracked[kTiming] = new Timing(this, performance.now(), method, entry, resolver, subject, true);
+      tracked[kTiming] = new Timing(this, now(), method, entry, resolver, subject, true);
       // Only node:http's responses reach the channel. An HTTP/2 compatibility response (Fastify with
       // `http2: true`, `wrap` on an http2 server) has a `req.socket` that is a Proxy passing
       // `instanceof net.Socket`; it is told apart by its `stream` (node:http's responses have none,
@@ -278,7 +279,7 @@ export class HttpTracker {
 
   /** finish: records a response once, `aborted` when its connection closed before it finished. Never throws: it runs inside an event listener. */
   finish(res: ServerResponse, timing: Timing, aborted: boolean): void {
-    const seconds = (performance.now() - timing.start) / 1000;
+    const seconds = (now() - timing.start) / 1000;
     const method = timing.method;
     if (this.active !== undefined) this.activeChildren[method]!.dec();
     const entry = timing.entry ?? this.resolve(res, timing);
