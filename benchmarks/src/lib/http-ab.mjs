@@ -7,7 +7,9 @@
  *
  *   node benchmarks/src/lib/http-ab.mjs --rounds 20 --seconds 3 node:none node:metricore node:none node:metricore
  *
- * Give a variant twice to see the noise floor (the second bare server against the first).
+ * Give a variant twice to see the noise floor (the second bare server against the first), and
+ * node:floor-channel and node:floor-clock (lib/http-server.mjs) to see what any timing built the way
+ * plugin-http is pays (docs/plugins/http.md, "What a request costs").
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

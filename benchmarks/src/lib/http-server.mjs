@@ -2,8 +2,11 @@
  * http-server: one hello-world server of the HTTP scenario, in its own process.
  *
  * `node http-server.mjs <framework> <metrics>` with framework node|express|fastify and metrics
- * none|metricore|metricore-host|prom-client|express-prom-bundle|fastify-metrics
- * (metricore-host: node only, the framework and plugin loaded and applied to a host, the handler not wrapped); listens on 127.0.0.1:0 and
+ * none|metricore|metricore-host|prom-client|express-prom-bundle|fastify-metrics|floor-channel|floor-clock
+ * (metricore-host: node only, the framework and plugin loaded and applied to a host, the handler not wrapped;
+ * floor-channel and floor-clock, node only, for http-ab.mjs: what any plugin timing requests the way
+ * plugin-http does pays at least, a no-op subscriber on `http.server.response.finish`, and that plus a start
+ * time on the response and a second clock reading in the subscriber); listens on 127.0.0.1:0 and
  * prints `{"port": N}` on stdout. Each variant is set up the way its documentation shows.
  * Every line read on stdin is answered with one line `{"user": µs, "system": µs}` of
  * `process.cpuUsage()`, so the benchmark can divide the server's CPU time by the requests served.
@@ -35,6 +38,23 @@ async function nodeServer() {
     res.end(HELLO);
   };
   if (metrics === 'none') return createServer(hello);
+  if (metrics === 'floor-channel' || metrics === 'floor-clock') {
+    const { subscribe } = await import('node:diagnostics_channel');
+    const kStart = Symbol('start');
+    const clock = globalThis.performance;
+    let elapsed = 0;
+    if (metrics === 'floor-channel') {
+      subscribe('http.server.response.finish', () => {});
+      return createServer(hello);
+    }
+    subscribe('http.server.response.finish', ({ response }) => {
+      elapsed += clock.now() - response[kStart];
+    });
+    return createServer((req, res) => {
+      res[kStart] = clock.now();
+      hello(req, res);
+    });
+  }
   if (metrics === 'metricore') {
     const { http } = await metricorePlugin();
     return createServer(http.wrap(hello, '/'));
