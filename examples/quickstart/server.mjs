@@ -1,4 +1,4 @@
-// A small server with a few metrics and /metrics on 127.0.0.1 (npm start).
+// A small server with a few metrics and /metrics on 127.0.0.1 (node examples/quickstart/server.mjs).
 import { MetricsHost, exponentialBuckets } from '@metricore/framework';
 
 const host = new MetricsHost();

@@ -21,7 +21,7 @@ export interface EndpointOptions {
   token?: string;
   /** maxConcurrentScrapes: scrapes rendering or sending at once beyond which requests get 503. Default 4. */
   maxConcurrentScrapes?: number;
-  /** renderTimeoutMs: a scrape whose collect and first piece of body take longer gets 503. Default 10000. */
+  /** renderTimeoutMs: a scrape whose collect and first two pieces of body (a HEAD request: the whole body) take longer gets 503. Default 10000. */
   renderTimeoutMs?: number;
 }
 
