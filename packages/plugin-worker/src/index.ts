@@ -40,8 +40,8 @@ export { ServiceDiscovery, serviceDiscovery, announcement, type Announcement, ty
 export interface WorkerPlugin extends Plugin {
   /**
    * transfer: starts one artifact transfer; its labels are bound here, once. Costs a few cached
-   * label lookups; throws a coded TypeError for a bad direction, transport, peer or org, or when
-   * the plugin is not applied yet.
+   * label lookups; throws a coded TypeError for a bad direction, transport, peer or org, and
+   * METRICORE_PLUGIN_NOT_APPLIED when the plugin is not applied yet.
    */
   transfer(labels: TransferLabels): Transfer;
   /** startJob: takes a build slot and records the queue wait; `job.end()` frees the slot. Throws before apply. */
@@ -73,7 +73,7 @@ export default function workerMetrics(options: WorkerMetricsOptions = {}): Worke
   let listenUrl: string | undefined;
 
   const use = (what: string): Applied => {
-    if (applied === undefined) throw new MetricoreError(ErrorCode.INVALID_OPTION, `${PLUGIN_NAME}: ${what}() before the plugin was applied; pass it to new MetricsHost({ plugins }) first`);
+    if (applied === undefined) throw new MetricoreError(ErrorCode.PLUGIN_NOT_APPLIED, `${PLUGIN_NAME}: ${what}() before the plugin was applied; pass it to new MetricsHost({ plugins }) first`);
     return applied;
   };
 
