@@ -1,10 +1,10 @@
 /**
  * tracker: the per-request path shared by every adapter.
  *
- * A request costs, at its start: a clock reading (`now()`, clock.ts), one small allocation (the Timing), one
- * symbol read on its socket, and (with the in-flight gauge) one buffered gauge add. At its end
- * (the `http.server.response.finish` channel message for a finished response, the socket's
- * `close` for a dropped connection; see below): a second reading, the route lookup
+ * A request costs, at its start: a clock reading (`now()`, clock.ts), one small allocation (the
+ * Timing), one symbol read on its socket, and (with the in-flight gauge) one gauge add into a delta
+ * cell. At its end (the `http.server.response.finish` channel message for a finished response,
+ * the socket's `close` for a dropped connection; see below): a second reading, the route lookup
  * (one Map.get on a template string the router hands out unchanged, so its hash is cached;
  * adapters that know the route up front skip it), one array index by method, one Map.get by
  * numeric status, and one buffered observe. No string is built per request: label values are
