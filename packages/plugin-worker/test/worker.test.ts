@@ -103,9 +103,10 @@ describe('transfers', () => {
 
   it('throws before the plugin is applied', () => {
     expect(() => workerMetrics().transfer(PULL)).toThrow(expect.objectContaining({ code: 'METRICORE_PLUGIN_NOT_APPLIED', message: expect.stringContaining('transfer() before the plugin was applied') }));
-    for (const call of [(w: ReturnType<typeof workerMetrics>) => w.startJob(), (w: ReturnType<typeof workerMetrics>) => w.setSlots(2), (w: ReturnType<typeof workerMetrics>) => w.usedSlots()]) {
-      expect(() => call(workerMetrics())).toThrow(expect.objectContaining({ code: 'METRICORE_PLUGIN_NOT_APPLIED' }));
-    }
+    const notApplied = workerMetrics();
+    expect(() => notApplied.startJob()).toThrow(expect.objectContaining({ code: 'METRICORE_PLUGIN_NOT_APPLIED' }));
+    expect(() => notApplied.setSlots(2)).toThrow(expect.objectContaining({ code: 'METRICORE_PLUGIN_NOT_APPLIED' }));
+    expect(() => notApplied.usedSlots()).toThrow(expect.objectContaining({ code: 'METRICORE_PLUGIN_NOT_APPLIED' }));
   });
 
   it('keeps peers under the label policy: past the top N, they fold into __other__ with every byte counted', async () => {
